@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Internal state of a virtqueue, shared by vrq.c (control: create/start/stop),
+ * vrq_split.c, vrq_packed.c and vrq_copy.c (datapath). Not installed and not
+ * visible outside virtio_ring/.
+ *
+ * Everything reachable through the ring pointers is guest memory: hostile.
+ */
+#ifndef VRQ_INTERNAL_H
+#define VRQ_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_spinlock.h>
+
+#include "vrq.h"
+#include "vrq_ring.h"
+
+extern int vrq_logtype;
+#define VRQ_LOG(level, q, fmt, ...)                                                                \
+	rte_log(RTE_LOG_##level, vrq_logtype, "vrq: %s: vq %u: " fmt "\n", (q)->name, (q)->vq_idx, \
+		##__VA_ARGS__)
+
+/* Longest scatter list one chain may produce (DPDK's BUF_VECTOR_MAX). */
+#define VRQ_IOV_MAX 256
+
+typedef uint16_t (*vrq_dequeue_fn)(struct vrq *q, struct rte_mempool *mp, struct rte_mbuf **pkts,
+				   uint16_t nb_pkts);
+typedef uint16_t (*vrq_enqueue_fn)(struct vrq *q, struct rte_mbuf **pkts, uint16_t nb_pkts);
+
+struct vrq {
+	/* Hot: read on every burst. */
+	union {
+		struct vrq_desc *desc;
+		struct vrq_packed_desc *desc_packed;
+	};
+	union {
+		struct vrq_avail *avail;
+		struct vrq_packed_event *driver_event;
+	};
+	union {
+		struct vrq_used *used;
+		struct vrq_packed_event *device_event;
+	};
+	const struct vrq_mem *mem;
+	const struct vrq_log *log; /* NULL unless VHOST_F_LOG_ALL and a log base */
+	vrq_dequeue_fn dequeue;	   /* chosen at vrq_start() for the features */
+	vrq_enqueue_fn enqueue;
+	uint16_t size;
+	uint16_t mask;
+	uint16_t last_avail_idx; /* packed: slot index 0..size-1 */
+	uint16_t last_used_idx;	 /* split: free-running; packed: slot index */
+	uint16_t signalled_used; /* split EVENT_IDX: used idx at the last interrupt */
+	bool avail_wrap;	 /* packed wrap counters */
+	bool used_wrap;
+	bool started;
+	bool broken;
+	bool event_idx;
+	bool mrg_rxbuf;
+	bool in_order;
+	bool indirect;
+	uint8_t hdr_len;  /* 12, or 10 for a legacy device without MRG_RXBUF */
+	uint32_t mem_hint; /* last region that translated (per queue: no shared writes) */
+	int call_fd;
+	uint64_t features;
+	uint64_t used_gpa;
+	bool log_used;
+
+	/* Control: touched by the control thread under the lock. */
+	rte_spinlock_t lock __rte_cache_aligned;
+	int err_fd;
+	uint16_t vq_idx;
+	int socket_id;
+	char name[108];
+
+	/* Counters on their own line: written by one lcore, read by anyone. */
+	struct vrq_stats stats __rte_cache_aligned;
+} __rte_cache_aligned;
+
+static inline void
+vrq_stat_add(struct vrq *q, enum vrq_stat_id id, uint64_t n)
+{
+	q->stats.v[id] += n;
+}
+
+/*
+ * Translate guest-physical [gpa, gpa + *len) to a host pointer. On return *len
+ * is the contiguous length available from the result (<= the request); the
+ * caller loops over chunks. NULL when gpa is in no region or the range
+ * overflows. Uses and updates the per-queue last-hit hint.
+ */
+static inline void *
+vrq_xlate(struct vrq *q, uint64_t gpa, uint64_t *len)
+{
+	const struct vrq_mem *mem = q->mem;
+	const struct vrq_mem_region *r;
+	uint32_t i, n;
+
+	if (unlikely(mem == NULL || gpa + *len < gpa))
+		return NULL;
+	n = mem->nb_regions;
+	i = q->mem_hint;
+	if (likely(i < n)) {
+		r = &mem->regions[i];
+		if (likely(gpa - r->gpa < r->size))
+			goto hit;
+	}
+	for (i = 0; i < n; i++) {
+		r = &mem->regions[i];
+		if (gpa - r->gpa < r->size) {
+			q->mem_hint = i;
+			goto hit;
+		}
+	}
+	return NULL;
+hit:
+	if (*len > r->size - (gpa - r->gpa))
+		*len = r->size - (gpa - r->gpa);
+	return (void *)(uintptr_t)(r->hva + (gpa - r->gpa));
+}
+
+/* Mark [gpa, gpa + len) dirty in the frontend's log (live migration). */
+static inline void
+vrq_log_write(struct vrq *q, uint64_t gpa, uint64_t len)
+{
+	const struct vrq_log *log = q->log;
+	uint64_t page, last;
+
+	if (likely(log == NULL) || len == 0)
+		return;
+	page = gpa / VRQ_LOG_PAGE;
+	last = (gpa + len - 1) / VRQ_LOG_PAGE;
+	for (; page <= last; page++) {
+		if (unlikely(page / 8 >= log->size))
+			return;
+		__atomic_fetch_or(&log->bitmap[page / 8], (uint8_t)(1u << (page % 8)),
+				  __ATOMIC_RELAXED);
+	}
+}
+
+/*
+ * A guest fault that stops the queue: sticky broken flag (cleared by
+ * vrq_stop()), counter, one log line per queue, err eventfd.
+ */
+uint16_t vrq_fail(struct vrq *q, enum vrq_stat_id why);
+
+/* Write the call eventfd (non-blocking; counted). */
+void vrq_notify_guest(struct vrq *q);
+
+/* Datapath entry points selected by vrq_start(). */
+uint16_t vrq_split_dequeue(struct vrq *q, struct rte_mempool *mp, struct rte_mbuf **pkts,
+			   uint16_t nb_pkts);
+uint16_t vrq_split_enqueue(struct vrq *q, struct rte_mbuf **pkts, uint16_t nb_pkts);
+uint16_t vrq_split_enqueue_mrg(struct vrq *q, struct rte_mbuf **pkts, uint16_t nb_pkts);
+uint16_t vrq_packed_dequeue(struct vrq *q, struct rte_mempool *mp, struct rte_mbuf **pkts,
+			    uint16_t nb_pkts);
+uint16_t vrq_packed_enqueue(struct vrq *q, struct rte_mbuf **pkts, uint16_t nb_pkts);
+uint16_t vrq_packed_enqueue_mrg(struct vrq *q, struct rte_mbuf **pkts, uint16_t nb_pkts);
+
+/* Ring-start hooks: suppress kicks, resync indexes. */
+int vrq_split_start(struct vrq *q, uint16_t base);
+int vrq_packed_start(struct vrq *q, uint16_t base);
+
+/*
+ * vrq_copy.c: layout-independent pieces. A chain is first walked into an
+ * iovec of host pointers (validated), then copied.
+ */
+struct vrq_iov {
+	void *hva;
+	uint32_t len;
+	uint64_t gpa; /* for the dirty log */
+};
+
+/* Guest TX: build an mbuf chain from iov (header first), apply header offloads. */
+int vrq_copy_to_mbuf(struct vrq *q, const struct vrq_iov *iov, uint16_t nb_iov,
+		     struct rte_mempool *mp, struct rte_mbuf *m);
+
+/* Guest RX: fill the virtio-net header for m (offload flags -> header fields). */
+void vrq_hdr_from_mbuf(struct vrq *q, const struct rte_mbuf *m, struct vrq_net_hdr *hdr);
+
+#endif /* VRQ_INTERNAL_H */
