@@ -1,0 +1,263 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Shell library (bash, sourced) for the QEMU integration tests: builds or reuses
+# the cached guest, picks KVM only when a probe shows it can really boot our
+# kernel (TCG otherwise), starts QEMU 7.2 with shared memfd guest RAM and a
+# serial log, waits on the guest's "VDTEST" lines with bounded waits, and reaps
+# every process it started by PID when the test exits.
+#
+# Usage: source it, call vdg_init, then vdg_build, then vdg_qemu per guest.
+# Knobs: VHOSTD_GUEST_ACCEL=kvm|tcg (skip the probe), VHOSTD_GUEST_MEM (MiB,
+# default 256), VHOSTD_GUEST_MEMBACKEND=memfd|hugetlbfs, VHOSTD_GUEST_KEEP=1
+# (keep the work directory with the logs), VHOSTD_GUEST_CACHE (see build-guest.sh).
+
+VDG_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VDG_SKIP=77
+VDG_PIDS=()
+VDG_CLEANUP_HOOKS=()
+
+vdg_log() {
+	echo "[$(date +%T)] $*" >&2
+}
+
+vdg_skip() {
+	vdg_log "SKIP: $*"
+	exit $VDG_SKIP
+}
+
+vdg_fail() {
+	vdg_log "FAIL: $*"
+	exit 1
+}
+
+# Kill one of our processes: TERM, a bounded wait, then KILL.
+vdg_kill() {
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true
+	return 0
+}
+
+vdg_cleanup() {
+	local rc=$? pid h
+	for h in "${VDG_CLEANUP_HOOKS[@]}"; do
+		eval "$h" || true
+	done
+	for pid in "${VDG_PIDS[@]}"; do
+		vdg_kill "$pid"
+	done
+	if [ -n "${VDG_TMP:-}" ] && [ -d "$VDG_TMP" ]; then
+		if [ "$rc" -ne 0 ] && [ "$rc" -ne $VDG_SKIP ] || [ "${VHOSTD_GUEST_KEEP:-0}" = 1 ]; then
+			vdg_log "logs kept in $VDG_TMP"
+		else
+			rm -rf "$VDG_TMP"
+		fi
+	fi
+	exit "$rc"
+}
+
+# Remember a background process for cleanup.
+vdg_track() {
+	VDG_PIDS+=("$1")
+}
+
+vdg_init() {
+	command -v qemu-system-x86_64 >/dev/null || vdg_skip "qemu-system-x86_64 not installed"
+	VDG_TMP=$(mktemp -d "/tmp/vdg-${1:-test}.XXXXXX")
+	trap vdg_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+# Build or reuse the guest; sets VDG_KERNEL, VDG_INITRD, VDG_KVER.
+vdg_build() {
+	local out rc
+	out=$("$VDG_DIR/build-guest.sh") && rc=0 || rc=$?
+	[ $rc -eq $VDG_SKIP ] && vdg_skip "no guest kernel available"
+	[ $rc -eq 0 ] || vdg_fail "build-guest.sh failed ($rc)"
+	eval "$out"
+	[ -f "$VDG_KERNEL" ] && [ -f "$VDG_INITRD" ] || vdg_fail "guest image missing"
+}
+
+# Wait until FILE has a line matching the extended regex, at most T seconds, and
+# give up early if PID (optional) has exited. Prints the first matching line.
+vdg_wait_line() {
+	local file=$1 re=$2 t=$3 pid=${4:-} end line
+	end=$((SECONDS + t))
+	while [ $SECONDS -lt $end ]; do
+		line=$(grep -a -m1 -E "$re" "$file" 2>/dev/null) && { echo "$line"; return 0; }
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			line=$(grep -a -m1 -E "$re" "$file" 2>/dev/null) && { echo "$line"; return 0; }
+			return 2
+		fi
+		sleep 0.2
+	done
+	return 1
+}
+
+# Wait for a process of ours to exit by itself, at most T seconds, then kill it.
+# Returns 0 when it exited in time.
+vdg_wait_exit() {
+	local pid=$1 t=$2 end
+	end=$((SECONDS + t))
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ $SECONDS -ge $end ]; then
+			vdg_kill "$pid"
+			return 1
+		fi
+		sleep 0.2
+	done
+	wait "$pid" 2>/dev/null || true
+	return 0
+}
+
+# The accelerator: KVM only if /dev/kvm opens and a probe boot of our own kernel
+# reaches /init within a bound (here /dev/kvm exists but QEMU aborts or the guest
+# hangs on a stock kernel). The verdict is cached per host boot and kernel.
+vdg_accel() {
+	local cache f log pid boot
+	if [ -n "${VHOSTD_GUEST_ACCEL:-}" ]; then
+		VDG_ACCEL=$VHOSTD_GUEST_ACCEL
+		return 0
+	fi
+	VDG_ACCEL=tcg
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || return 0
+	cache=${VHOSTD_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vhostd-guest}
+	boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
+	f="$cache/accel-$boot-$VDG_KVER"
+	if [ -f "$f" ]; then
+		VDG_ACCEL=$(cat "$f")
+		return 0
+	fi
+	log="$VDG_TMP/kvm-probe.log"
+	qemu-system-x86_64 -machine pc,accel=kvm -cpu host -m 128 -nodefaults -display none \
+		-no-reboot -serial "file:$log" -kernel "$VDG_KERNEL" -initrd "$VDG_INITRD" \
+		-append "console=ttyS0 panic=-1 vd.timeout=20" >"$log.qemu" 2>&1 &
+	pid=$!
+	vdg_track "$pid"
+	if vdg_wait_line "$log" '^VDTEST BOOT' 15 "$pid" >/dev/null; then
+		VDG_ACCEL=kvm
+	fi
+	vdg_kill "$pid"
+	vdg_log "KVM probe: using $VDG_ACCEL"
+	echo "$VDG_ACCEL" >"$f.$$" && mv "$f.$$" "$f"
+}
+
+# vdg_mac N -> a locally administered MAC unique per guest N in this test.
+vdg_mac() {
+	printf '52:54:00:%02x:%02x:%02x\n' $(($$ & 255)) $((($$ >> 8) & 255)) "$1"
+}
+
+# QEMU arguments for a virtio-net-pci device on a vhost-user socket.
+# vdg_vhu_args ID SOCK server|client [device options...]
+#   server: QEMU listens (vhostd is the client and may restart); wait=off so
+#           QEMU boots without it.
+#   client: QEMU dials vhostd's socket and re-dials every second (reconnect=1).
+# vectors=0 under TCG: QEMU 7.2 vhost-user with MSI-X crashes there.
+vdg_vhu_args() {
+	local id=$1 sock=$2 mode=$3 q=1 o dev
+	shift 3
+	dev="virtio-net-pci,netdev=$id"
+	for o in "$@"; do
+		case "$o" in queues=*) q=${o#queues=} ;; *) dev="$dev,$o" ;; esac
+	done
+	[ "$q" -gt 1 ] && dev="$dev,mq=on"
+	case "$dev" in
+	*vectors=*) ;;
+	*) if [ "${VDG_ACCEL:-tcg}" = tcg ]; then
+		dev="$dev,vectors=0"
+	else
+		dev="$dev,vectors=$((2 * q + 2))"
+	fi ;;
+	esac
+	case "$mode" in
+	server) echo "-chardev socket,id=c$id,path=$sock,server=on,wait=off" ;;
+	client) echo "-chardev socket,id=c$id,path=$sock,reconnect=1" ;;
+	*) vdg_fail "vdg_vhu_args: mode $mode" ;;
+	esac
+	echo "-netdev vhost-user,id=$id,chardev=c$id,queues=$q"
+	echo "-device $dev"
+}
+
+# Start a guest in the background.
+# vdg_qemu NAME "KERNEL ARGS" [qemu args...]
+# Sets VDG_PID and VDG_LOG (serial log: $VDG_TMP/NAME.log; QEMU's own output in
+# NAME.qemu.log); the QEMU monitor listens on $VDG_TMP/NAME.mon. VDG_SMP sets
+# the vCPU count (default 1).
+vdg_qemu() {
+	local name=$1 append=$2 mem=${VHOSTD_GUEST_MEM:-256} memobj
+	shift 2
+	VDG_LOG="$VDG_TMP/$name.log"
+	case "${VHOSTD_GUEST_MEMBACKEND:-memfd}" in
+	memfd) memobj="memory-backend-memfd,id=mem,size=${mem}M,share=on" ;;
+	hugetlbfs) memobj="memory-backend-file,id=mem,size=${mem}M,mem-path=/dev/hugepages,share=on" ;;
+	*) vdg_fail "VHOSTD_GUEST_MEMBACKEND: memfd or hugetlbfs" ;;
+	esac
+	local cpu=max
+	[ "${VDG_ACCEL:-tcg}" = kvm ] && cpu=host
+	: >"$VDG_LOG"
+	qemu-system-x86_64 -name "vdg-$name" -machine "pc,accel=${VDG_ACCEL:-tcg}" -cpu "$cpu" \
+		-smp "${VDG_SMP:-1}" -m "$mem" -object "$memobj" -numa node,memdev=mem \
+		-nodefaults -display none -no-reboot -serial "file:$VDG_LOG" \
+		-monitor "unix:$VDG_TMP/$name.mon,server=on,wait=off" \
+		-kernel "$VDG_KERNEL" -initrd "$VDG_INITRD" \
+		-append "console=ttyS0 panic=-1 $append" "$@" >"$VDG_TMP/$name.qemu.log" 2>&1 &
+	VDG_PID=$!
+	vdg_track "$VDG_PID"
+	vdg_log "guest $name: pid $VDG_PID accel ${VDG_ACCEL:-tcg} log $VDG_LOG"
+}
+
+# Send one HMP command to a guest's monitor (needs python3; no socat here).
+vdg_hmp() {
+	local name=$1 cmd=$2
+	python3 - "$VDG_TMP/$name.mon" "$cmd" <<'EOF'
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.settimeout(5)
+def drain():
+    buf = b""
+    try:
+        while not buf.endswith(b"(qemu) "):
+            b = s.recv(4096)
+            if not b:
+                break
+            buf += b
+    except socket.timeout:
+        pass
+    return buf
+drain()
+s.sendall(sys.argv[2].encode() + b"\n")
+sys.stdout.write(drain().decode(errors="replace").replace("(qemu) ", ""))
+EOF
+}
+
+# The result of check NAME in a serial log: prints the line, returns 0 on PASS.
+vdg_result() {
+	local log=$1 name=$2 line
+	line=$(grep -a -m1 -E "^VDTEST RESULT $name (PASS|FAIL)" "$log") || {
+		vdg_log "no result for $name in $log"
+		return 1
+	}
+	vdg_log "$line"
+	case "$line" in *" PASS"*) return 0 ;; esac
+	return 1
+}
+
+# Seconds from QEMU start to the guest's "VDTEST UP" (interface configured).
+vdg_up_time() {
+	sed -n 's/^VDTEST UP .* uptime=\([0-9.]*\).*/\1/p' "$1" | head -n1
+}
+
+# Dump the tail of a guest's logs (on failure).
+vdg_dump() {
+	local name=$1
+	echo "----- $name serial (tail) -----" >&2
+	tail -n 40 "$VDG_TMP/$name.log" >&2 2>/dev/null
+	echo "----- $name qemu -----" >&2
+	tail -n 20 "$VDG_TMP/$name.qemu.log" >&2 2>/dev/null
+}
