@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * net_vhostd internals shared by the control part (eth_vhostd.c: probe,
+ * dev_ops, vhost-user callbacks) and the burst functions (eth_vhostd_rxtx.c).
+ * Not installed; the public API is rte_pmd_vhostd.h.
+ *
+ * Threads: dev_ops run on the application's control thread, the vhu
+ * callbacks on the vhost control thread, the bursts on datapath lcores. The
+ * queue structs hold only what a burst reads; the virtqueue pointers they
+ * cache stay valid until vhu_sock_destroy(), which only dev_close calls.
+ */
+#ifndef ETH_VHOSTD_INTERNAL_H
+#define ETH_VHOSTD_INTERNAL_H
+
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "vrq.h"
+
+/* One rx queue = the guest's TX virtqueue 2q+1, dequeued into mbufs of mp. */
+struct eth_vhostd_rxq {
+	struct vrq *vrq;
+	struct rte_mempool *mp;
+	uint16_t port_id;
+	uint16_t queue_id;
+	/* 1 between dev_start and dev_stop; read once per burst (acquire). */
+	uint8_t running;
+} __rte_cache_aligned;
+
+/* One tx queue = the guest's RX virtqueue 2q, filled from the caller's mbufs. */
+struct eth_vhostd_txq {
+	struct vrq *vrq;
+	uint16_t port_id;
+	uint16_t queue_id;
+	uint8_t running;
+} __rte_cache_aligned;
+
+uint16_t eth_vhostd_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
+uint16_t eth_vhostd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
+
+#endif /* ETH_VHOSTD_INTERNAL_H */
