@@ -48,14 +48,14 @@ struct vrq {
 	};
 	const struct vrq_mem *mem;
 	const struct vrq_log *log; /* NULL unless VHOST_F_LOG_ALL and a log base */
-	vrq_dequeue_fn dequeue;	   /* chosen at vrq_start() for the features */
+	vrq_dequeue_fn dequeue;    /* chosen at vrq_start() for the features */
 	vrq_enqueue_fn enqueue;
 	uint16_t size;
 	uint16_t mask;
 	uint16_t last_avail_idx; /* packed: slot index 0..size-1 */
-	uint16_t last_used_idx;	 /* split: free-running; packed: slot index */
+	uint16_t last_used_idx;  /* split: free-running; packed: slot index */
 	uint16_t signalled_used; /* split EVENT_IDX: used idx at the last interrupt */
-	bool avail_wrap;	 /* packed wrap counters */
+	bool avail_wrap;         /* packed wrap counters */
 	bool used_wrap;
 	bool started;
 	bool broken;
@@ -63,12 +63,18 @@ struct vrq {
 	bool mrg_rxbuf;
 	bool in_order;
 	bool indirect;
-	uint8_t hdr_len;  /* 12, or 10 for a legacy device without MRG_RXBUF */
+	uint8_t hdr_len;   /* 12, or 10 for a legacy device without MRG_RXBUF */
 	uint32_t mem_hint; /* last region that translated (per queue: no shared writes) */
 	int call_fd;
 	uint64_t features;
 	uint64_t used_gpa;
 	bool log_used;
+	bool fail_logged; /* vrq_fail() logged once since the last vrq_start() */
+	/*
+	 * Guest RX: mbuf TX offload flags the guest did not negotiate (set by
+	 * vrq_start()); a packet with any of them takes the software slow path.
+	 */
+	uint64_t sw_ol_mask;
 
 	/* Control: touched by the control thread under the lock. */
 	rte_spinlock_t lock __rte_cache_aligned;
@@ -181,5 +187,24 @@ int vrq_copy_to_mbuf(struct vrq *q, const struct vrq_iov *iov, uint16_t nb_iov,
 
 /* Guest RX: fill the virtio-net header for m (offload flags -> header fields). */
 void vrq_hdr_from_mbuf(struct vrq *q, const struct rte_mbuf *m, struct vrq_net_hdr *hdr);
+
+/*
+ * Guest RX: write the first q->hdr_len bytes of hdr, then the data of m, into
+ * the writable buffers of iov, in order, and mark every written range in the
+ * dirty log. Returns the bytes written (header included), or -ENOSPC when
+ * the buffers are too small (some bytes may have been written: the caller
+ * does not publish them).
+ */
+int vrq_copy_from_mbuf(struct vrq *q, const struct vrq_net_hdr *hdr, const struct rte_mbuf *m,
+		       const struct vrq_iov *iov, uint16_t nb_iov);
+
+/*
+ * Guest RX slow path, for a packet with a flag in q->sw_ol_mask: completes in
+ * software what the guest cannot take (vrq_offload_complete()). On success
+ * out[0..n) are the packets to enqueue; out[0] may be m itself, any other
+ * entry is a new mbuf the caller frees after copying. Returns n or -errno
+ * (counted; the packet is to be dropped).
+ */
+int vrq_offload_sw(struct vrq *q, struct rte_mbuf *m, struct rte_mbuf **out, uint16_t nb_out);
 
 #endif /* VRQ_INTERNAL_H */
