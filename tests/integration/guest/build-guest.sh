@@ -190,7 +190,7 @@ fi
 # check rebuilds it and nothing else does.
 key=$( (
 	echo "$KDIR"
-	sha256sum "$BB" "$HERE/init" "$HERE"/checks/*.sh | awk '{ print $1 }'
+	sha256sum "$BB" "$HERE/init" "$HERE"/checks/* | awk '{ print $1 }'
 ) | sha256sum | cut -c1-16)
 INITRD="$CACHE/initrd-$key.cpio.gz"
 if [ ! -f "$INITRD" ]; then
@@ -201,7 +201,7 @@ if [ ! -f "$INITRD" ]; then
 	cp "$BB" "$r/bin/busybox"
 	ln -s busybox "$r/bin/sh"
 	install -m 755 "$HERE/init" "$r/init"
-	install -m 755 "$HERE"/checks/*.sh "$r/checks/"
+	install -m 755 "$HERE"/checks/* "$r/checks/"
 	cp "$KDIR"/modules/*.ko "$r/lib/modules/" 2>/dev/null || true
 	cp "$KDIR/modorder" "$r/etc/modorder"
 	cp "$KDIR/kver" "$r/etc/kver"

@@ -4,7 +4,7 @@
 # 5001); the peer answers with the SHA-256 of what it received, which must match
 # ours. Download (when vd.rxsha is given): read from vd.peer:vd.srcport (default
 # 5002) until EOF; size and SHA-256 must equal vd.rxbytes and vd.rxsha.
-# vd.rounds repeats the whole check (default 1).
+# vd.rounds repeats the whole check (default 1); vd.retry, see below.
 b=${VD_bytes:-4194304}
 [ -n "${VD_peer:-}" ] || { note no-peer; exit 1; }
 r=0
@@ -14,7 +14,15 @@ while [ $r -lt $rounds ]; do
 	head -c "$b" /dev/urandom >/tmp/tx.bin
 	want=$(sha256sum </tmp/tx.bin | cut -d' ' -f1)
 	t0=$(cut -d' ' -f1 /proc/uptime)
-	got=$(nc -w 10 "$VD_peer" "${VD_sinkport:-5001}" </tmp/tx.bin | tr -dc 0-9a-f)
+	# vd.retry: seconds to keep trying while the peer does not answer yet
+	# (a peer guest may still be booting); a wrong hash is never retried.
+	try=0
+	while :; do
+		got=$(nc -w 10 "$VD_peer" "${VD_sinkport:-5001}" </tmp/tx.bin | tr -dc 0-9a-f)
+		[ -z "$got" ] && [ $try -lt "${VD_retry:-0}" ] || break
+		try=$((try + 1))
+		sleep 1
+	done
 	t1=$(cut -d' ' -f1 /proc/uptime)
 	if [ "$got" != "$want" ]; then
 		note "round=$r upload=bad want=$want got=${got:-none}"
