@@ -3,7 +3,7 @@
 # Called by bench/run.py with: out (PNG path), dir (one data file per
 # scenario-ring: size a_med a_min a_max b_med b_min b_max), aname, bname.
 # Error bars are the min-max over rounds; points are medians.
-set terminal pngcairo size 1500,480 font ",10"
+set terminal pngcairo size 1500,480 font ",10" noenhanced
 set output out
 set multiplot layout 1,3 title "Mpps by frame size (median of rounds, bars = min-max), mrg_rxbuf on, 1 queue pair"
 set logscale x 2

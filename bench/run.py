@@ -168,6 +168,7 @@ class Proc:
 def parse_port_stats(out):
 	"""Sum `show port stats all` over ports: counters and testpmd's own pps."""
 	keys = {"RX-packets": "rx", "RX-missed": "rx_missed", "RX-errors": "rx_err",
+		"RX-bytes": "rx_bytes", "TX-bytes": "tx_bytes",
 		"RX-nombuf": "rx_nombuf", "TX-packets": "tx", "TX-errors": "tx_err",
 		"Rx-pps": "rx_pps", "Tx-pps": "tx_pps"}
 	st = {v: 0 for v in keys.values()}
@@ -191,18 +192,52 @@ def parse_fwd_stats(out):
 	return st
 
 
+def fwd_tid(tp):
+	"""Thread id of the forwarding lcore (EAL 22.11 names it rte-worker-N)."""
+	if getattr(tp, "tid", None):
+		return tp.tid
+	base = f"/proc/{tp.p.pid}/task"
+	for tid in os.listdir(base):
+		try:
+			with open(f"{base}/{tid}/comm") as f:
+				if f.read().startswith(("rte-worker", "lcore-worker")):
+					tp.tid = tid
+					return tid
+		except OSError:
+			pass
+	return None
+
+
+def sched_ns(tp):
+	"""(ns on a CPU, ns runnable but waiting) of the forwarding thread."""
+	tid = fwd_tid(tp)
+	try:
+		with open(f"/proc/{tp.p.pid}/task/{tid}/schedstat") as f:
+			run, wait = f.read().split()[:2]
+			return int(run), int(wait)
+	except (OSError, ValueError, TypeError):
+		return 0, 0
+
+
 def snapshot(tp):
+	run_ns, wait_ns = sched_ns(tp)
 	t0 = time.monotonic()
 	ps = parse_port_stats(tp.cmd("show port stats all"))
 	t1 = time.monotonic()
+	ps["run_ns"], ps["wait_ns"] = run_ns, wait_ns
 	fs = parse_fwd_stats(tp.cmd("show fwd stats all"))
 	ps.update(fs)
-	ps["t"] = (t0 + t1) / 2
+	ps["t"] = t0
 	return ps
 
 
 def delta(a, b):
-	return {k: b[k] - a[k] for k in a if k not in ("rx_pps", "tx_pps")}
+	d = {k: b[k] - a[k] for k in a if k not in ("rx_pps", "tx_pps")}
+	# Share of the window the forwarding thread was on a CPU: other tenants of
+	# this shared machine steal time from busy-polling threads.
+	d["cpu"] = d["run_ns"] / 1e9 / d["t"] if d["t"] > 0 else 0.0
+	d["steal"] = d["wait_ns"] / 1e9 / d["t"] if d["t"] > 0 else 0.0
+	return d
 
 
 # ---------------------------------------------------------------- launches
@@ -345,6 +380,11 @@ def measure(be, fe, scen, size, args):
 	# testpmd's own rate over the window (TSC-timed, "since last show"), else ours.
 	rate = b[side]["rx_pps"] if b[side]["rx_pps"] > 0 else d[side]["rx"] / dt
 	r = {"mpps": rate / 1e6, "window_s": round(dt, 3)}
+	r["sink_bytes_per_pkt"] = round(d[side]["rx_bytes"] / d[side]["rx"], 1) if d[side]["rx"] else 0
+	r["be_cpu"] = round(d["be"]["cpu"], 3)
+	r["fe_cpu"] = round(d["fe"]["cpu"], 3)
+	r["be_steal"] = round(d["be"]["steal"], 3)
+	r["fe_steal"] = round(d["fe"]["steal"], 3)
 	for s in ("be", "fe"):
 		for k in ("rx", "tx", "rx_missed", "rx_err", "rx_nombuf", "tx_err", "fwd_txdrop",
 			  "rx_bursts"):
@@ -370,6 +410,11 @@ def measure(be, fe, scen, size, args):
 		r["gen_full_pct"] = 0.0
 		# Fixed population: the side whose RX bursts come back fuller has a backlog.
 		r["limit"] = "be" if r["be_rx_burst_avg"] >= r["fe_rx_burst_avg"] else "fe"
+	# Mpps per CPU-second of the limiting side's forwarding thread: an estimate of
+	# the rate it would reach with its core to itself (other tenants steal time).
+	lcpu = r[f"{r['limit']}_cpu"]
+	r["mpps_per_cpu"] = round(r["mpps"] / lcpu, 4) if lcpu > 0.05 else 0.0
+	r["clean"] = int(min(r["be_cpu"], r["fe_cpu"]) >= args.clean_cpu)
 	return r
 
 
@@ -396,7 +441,8 @@ def run_launch(arm, cfg, args, rnd, logdir, matrix):
 			if args.verbose:
 				print(f"    {arm.name:9} {cfg.key():18} {scen:8} {size:5}  "
 				      f"{r['mpps']:7.3f} Mpps  loss={r['loss']} full={r['gen_full_pct']}% "
-				      f"limit={r['limit']}", flush=True)
+				      f"limit={r['limit']} cpu be/fe={r['be_cpu']:.2f}/{r['fe_cpu']:.2f} "
+				      f"B/pkt={r['sink_bytes_per_pkt']}", flush=True)
 	except RuntimeError as e:
 		print(f"  !! {arm.name} {cfg.key()} round {rnd}: {e}", file=sys.stderr, flush=True)
 	finally:
@@ -465,6 +511,8 @@ def summarize(rows, arms):
 			v = [r["mpps"] for r in xs]
 			fast = [r["mpps"] for r in xs if r.get("mode") == "fast"]
 			zl = [r["mpps"] for r in xs if r["loss"] == 0]
+			clean = [r["mpps"] for r in xs if r["clean"]]
+			by_clean = {r["round"]: r["mpps"] for r in xs if r["clean"]}
 			lim = [r["limit"] for r in xs]
 			tag = "a" if name == a_name else "b"
 			s[f"{tag}_n"] = len(v)
@@ -473,18 +521,28 @@ def summarize(rows, arms):
 			s[f"{tag}_max"] = max(v) if v else float("nan")
 			s[f"{tag}_fast_n"] = len(fast)
 			s[f"{tag}_fast_med"] = med(fast)
+			s[f"{tag}_clean_n"] = len(clean)
+			s[f"{tag}_clean_med"] = med(clean)
+			s[f"{tag}_per_cpu_med"] = med([r["mpps_per_cpu"] for r in xs])
+			s[f"{tag}_cpu_med"] = med([min(r["be_cpu"], r["fe_cpu"]) for r in xs])
 			s[f"{tag}_zeroloss_n"] = len(zl)
 			s[f"{tag}_zeroloss_med"] = med(zl)
 			s[f"{tag}_loss_med"] = med([r["loss"] for r in xs])
 			s[f"{tag}_full_med"] = med([r["gen_full_pct"] for r in xs])
 			s[f"{tag}_limit"] = max(set(lim), key=lim.count) if lim else ""
 			by[name] = {r["round"]: r["mpps"] for r in xs}
+			by[name + "/clean"] = by_clean
 		paired = [by[b_name][rr] / by[a_name][rr] for rr in by[a_name]
 			  if rr in by[b_name] and by[a_name][rr] > 0]
 		s["ratio_paired_med"] = med(paired)
 		s["ratio_paired_min"] = min(paired) if paired else float("nan")
 		s["ratio_paired_max"] = max(paired) if paired else float("nan")
 		s["ratio_fast"] = s["b_fast_med"] / s["a_fast_med"] if s["a_fast_med"] > 0 else float("nan")
+		ca, cb = by[a_name + "/clean"], by[b_name + "/clean"]
+		s["ratio_paired_clean_n"] = len([rr for rr in ca if rr in cb])
+		s["ratio_paired_clean_med"] = med([cb[rr] / ca[rr] for rr in ca if rr in cb and ca[rr] > 0])
+		s["ratio_per_cpu"] = (s["b_per_cpu_med"] / s["a_per_cpu_med"]
+				      if s["a_per_cpu_med"] > 0 else float("nan"))
 		out.append(s)
 	return out
 
@@ -500,7 +558,7 @@ def print_table(summary, arms, f=sys.stdout):
 	hdr = (f"{'scenario':9} {'ring':6} {'mrg':3} {'q':1} {'size':>5} | "
 	       f"{a + ' Mpps':>18} {'zl':>6} {'lim':>3} {'full%':>5} | "
 	       f"{b + ' Mpps':>18} {'zl':>6} {'lim':>3} {'full%':>5} | "
-	       f"{'fast B/A':>8} {'paired B/A (min-max)':>20}")
+	       f"{'fast B/A':>8} {'paired B/A (min-max)':>20} {'clean':>9} {'/cpu':>5}")
 	print(hdr, file=f)
 	print("-" * len(hdr), file=f)
 	for s in summary:
@@ -511,8 +569,17 @@ def print_table(summary, arms, f=sys.stdout):
 		pr = (f"{fmt(s['ratio_paired_med'])} ({fmt(s['ratio_paired_min'])}-"
 		      f"{fmt(s['ratio_paired_max'])})")
 		print(f"{s['scenario']:9} {s['ring']:6} {'on' if s['mrg'] else 'off':3} {s['queues']:1} "
-		      f"{s['size']:>5} | {arm('a')} | {arm('b')} | {fmt(s['ratio_fast']):>8} {pr:>20}",
+		      f"{s['size']:>5} | {arm('a')} | {arm('b')} | {fmt(s['ratio_fast']):>8} {pr:>20} "
+		      f"{fmt(s['ratio_paired_clean_med']) + '/' + str(s['ratio_paired_clean_n']):>9} "
+		      f"{fmt(s['ratio_per_cpu']):>5}",
 		      file=f)
+	print(f"Mpps: median [min-max] over rounds of the sink's rate in the window; zl: median over "
+	      f"rounds with no loss in the window ('-': none lossless); lim: side that limits (be = "
+	      f"backend, fe = virtio-user guest); full%: generator's ring-full share (back-pressure); "
+	      f"fast B/A: ratio of medians within the fast launch mode; paired B/A: median of "
+	      f"per-round {b}/{a}; clean: paired median over rounds where both forwarding "
+	      f"threads had their CPU (/n rounds); /cpu: ratio of Mpps per CPU-second of the "
+	      f"limiting side.", file=f)
 
 
 def write_csv(path, rows):
@@ -617,6 +684,9 @@ def main():
 	ap.add_argument("--mem", type=int, default=256, help="MiB of huge pages per process")
 	ap.add_argument("--full-threshold", type=float, default=1.0,
 			help="generator ring-full %% above which the consumer is said to limit")
+	ap.add_argument("--clean-cpu", type=float, default=0.9,
+			help="a measurement is 'clean' when both forwarding threads were on a CPU "
+			     "at least this share of the window")
 	ap.add_argument("--vhostd", default="pmd", choices=["pmd", "proxy"],
 			help="vhostd arm: 'pmd' = testpmd -d librte_net_vhostd.so; 'proxy' = "
 			     "net_vhost again (proves the harness: the ratio must be ~1)")
