@@ -23,6 +23,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 		"${missing[@]}" >/dev/null
 fi
 
+# DPDK's driver SDK headers (not in Debian's libdpdk-dev) for pmd/.
+$SUDO bash "$(dirname "$0")/../pmd/dpdk_sdk.sh"
+
 # Hugepages: DPDK processes (vhostd, testpmd frontends, the baseline) take their
 # memory from here. Only raise the reservation, never lower it under a tenant.
 want=${HUGEPAGES:-1536}
