@@ -33,12 +33,12 @@ vdg_fail() {
 vdg_kill() {
 	local pid=$1 i
 	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-	kill -TERM "$pid" 2>/dev/null
+	kill -TERM "$pid" 2>/dev/null || true
 	for i in $(seq 50); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -KILL "$pid" 2>/dev/null
+	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	return 0
 }
@@ -260,4 +260,24 @@ vdg_dump() {
 	tail -n 40 "$VDG_TMP/$name.log" >&2 2>/dev/null
 	echo "----- $name qemu -----" >&2
 	tail -n 20 "$VDG_TMP/$name.qemu.log" >&2 2>/dev/null
+}
+
+# Live-migrate guest SRC to guest DST (started with -incoming unix:SOCK) over
+# the unix socket SOCK; waits at most T seconds for "completed". Prints the
+# final "info migrate" on failure.
+vdg_migrate() {
+	local src=$1 sock=$2 t=${3:-120} end st
+	vdg_hmp "$src" "migrate -d unix:$sock" >/dev/null
+	end=$((SECONDS + t))
+	while [ $SECONDS -lt $end ]; do
+		st=$(vdg_hmp "$src" "info migrate" | sed -n 's/^Migration status: *//p' | tr -d '\r')
+		case "$st" in
+		completed) return 0 ;;
+		failed | cancelled) break ;;
+		esac
+		sleep 0.5
+	done
+	vdg_log "migration status: ${st:-unknown}"
+	vdg_hmp "$src" "info migrate" >&2
+	return 1
 }
