@@ -284,7 +284,7 @@ def launch_backend(arm, cfg, args, sock, tag, logdir):
 		argv = ["dpdk-testpmd", "--lcores", "0@0,1@1"] + eal_common(args, prefix) + \
 		       ["--vdev", vdev] + testpmd_app_args(args, cfg)
 	elif arm.kind == "pmd":
-		so = os.path.join(args.build, "pmd", "librte_net_vhostd.so")
+		so = args.plugin
 		vdev = f"net_vhostd0,iface={sock},queues={q}"
 		argv = ["dpdk-testpmd", "--lcores", "0@0,1@1", "-d", so] + eal_common(args, prefix) + \
 		       ["--vdev", vdev] + testpmd_app_args(args, cfg)
@@ -381,6 +381,8 @@ def measure(be, fe, scen, size, args):
 	rate = b[side]["rx_pps"] if b[side]["rx_pps"] > 0 else d[side]["rx"] / dt
 	r = {"mpps": rate / 1e6, "window_s": round(dt, 3)}
 	r["sink_bytes_per_pkt"] = round(d[side]["rx_bytes"] / d[side]["rx"], 1) if d[side]["rx"] else 0
+	# A sink that sees other lengths than were sent means a datapath bug, not a rate.
+	r["bad_len"] = int(d[side]["rx"] > 0 and abs(r["sink_bytes_per_pkt"] - size) > 0.05)
 	r["be_cpu"] = round(d["be"]["cpu"], 3)
 	r["fe_cpu"] = round(d["fe"]["cpu"], 3)
 	r["be_steal"] = round(d["be"]["steal"], 3)
@@ -443,6 +445,9 @@ def run_launch(arm, cfg, args, rnd, logdir, matrix):
 				      f"{r['mpps']:7.3f} Mpps  loss={r['loss']} full={r['gen_full_pct']}% "
 				      f"limit={r['limit']} cpu be/fe={r['be_cpu']:.2f}/{r['fe_cpu']:.2f} "
 				      f"B/pkt={r['sink_bytes_per_pkt']}", flush=True)
+		# Driver counters (error reasons) land in the launch logs for diagnosis.
+		for p in (be, fe):
+			p.cmd("show port xstats all")
 	except RuntimeError as e:
 		print(f"  !! {arm.name} {cfg.key()} round {rnd}: {e}", file=sys.stderr, flush=True)
 	finally:
@@ -530,6 +535,7 @@ def summarize(rows, arms):
 			s[f"{tag}_loss_med"] = med([r["loss"] for r in xs])
 			s[f"{tag}_full_med"] = med([r["gen_full_pct"] for r in xs])
 			s[f"{tag}_limit"] = max(set(lim), key=lim.count) if lim else ""
+			s[f"{tag}_bad_len"] = sum(r["bad_len"] for r in xs)
 			by[name] = {r["round"]: r["mpps"] for r in xs}
 			by[name + "/clean"] = by_clean
 		paired = [by[b_name][rr] / by[a_name][rr] for rr in by[a_name]
@@ -573,6 +579,16 @@ def print_table(summary, arms, f=sys.stdout):
 		      f"{fmt(s['ratio_paired_clean_med']) + '/' + str(s['ratio_paired_clean_n']):>9} "
 		      f"{fmt(s['ratio_per_cpu']):>5}",
 		      file=f)
+	for s in summary:
+		for t, name in (("a", a), ("b", b)):
+			if s[t + "_bad_len"]:
+				print(f"WARNING: {name} {s['scenario']} {s['ring']} {s['size']} B: the sink saw "
+				      f"other frame lengths in {s[t + '_bad_len']} rounds (datapath bug?)",
+				      file=f)
+			if s[t + "_loss_med"]:
+				print(f"NOTE: {name} {s['scenario']} {s['ring']} mrg={s['mrg']} q={s['queues']} "
+				      f"{s['size']} B: median loss {s[t + '_loss_med']:.0f} packets per window",
+				      file=f)
 	print(f"Mpps: median [min-max] over rounds of the sink's rate in the window; zl: median over "
 	      f"rounds with no loss in the window ('-': none lossless); lim: side that limits (be = "
 	      f"backend, fe = virtio-user guest); full%: generator's ring-full share (back-pressure); "
@@ -721,6 +737,7 @@ def main():
 			sys.exit(f"{so} not found: build first (meson setup DIR && ninja -C DIR), "
 				 "pass --build DIR, or --vhostd proxy")
 		arms.append(Arm("vhostd", "pmd", args))
+		args.plugin = private_copy(so)
 
 	plan = build_plan(args)
 	stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -753,6 +770,22 @@ def main():
 	print_table(summary, arms)
 	plot(sum_csv, png, arms)
 	print(f"\nraw: {raw_csv}\nsummary: {sum_csv}\nplot: {png}\nlogs: {logdir}")
+
+
+def private_copy(so):
+	"""EAL refuses a -d plugin when any directory above it is world-writable
+	(/tmp is), so load a copy from a private directory under $HOME."""
+	d = os.path.join(os.path.expanduser("~"), ".cache", "vhostd-bench", str(os.getpid()))
+	os.makedirs(d, mode=0o700, exist_ok=True)
+	p = d
+	while p != "/":
+		if os.stat(p).st_mode & 0o002:
+			sys.exit(f"{p} is world-writable: EAL will refuse a plugin below it; set HOME")
+		p = os.path.dirname(p)
+	dst = os.path.join(d, os.path.basename(so))
+	shutil.copy2(so, dst)
+	atexit.register(shutil.rmtree, d, True)
+	return dst
 
 
 def env_line():
