@@ -1,0 +1,594 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Packed virtqueue datapath (virtio 1.2, 2.8): guest TX (dequeue into mbufs)
+ * and guest RX (enqueue from mbufs, with and without MRG_RXBUF).
+ *
+ * The descriptor ring and every buffer are guest memory, written by an
+ * untrusted guest concurrently with us. Hence: a descriptor's flags are
+ * loaded with acquire before its id, len and addr, and the descriptor is
+ * copied once into a local (vrq_packed_desc_read) from which every decision
+ * is made; a slot is available only when its AVAIL bit equals our avail wrap
+ * counter and its USED bit differs; every chain walk counts hops (ring size,
+ * or the indirect table size); every (addr, len) goes through vrq_xlate().
+ *
+ * Faults that leave the ring position unknown stop the queue through
+ * vrq_fail(): a buffer id out of range (err_head), a descriptor inside a
+ * chain that is not available or a head with impossible flags (err_wrap), a
+ * chain longer than the ring (err_loop). A chain that is well delimited but
+ * has bad contents (zero length, wrong direction, address outside memory,
+ * bad indirect table) is returned with len 0 and counted, as in vrq_split.c.
+ *
+ * Completions: id and len, then flags with release; within one flush the
+ * first used descriptor is written last, so the driver sees the batch at
+ * once. At most one interrupt per burst, only when the driver event asks.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_atomic.h>
+#include <rte_branch_prediction.h>
+#include <rte_common.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "vrq_internal.h"
+
+/* Packets a software GSO may produce from one mbuf (as vrq_split.c). */
+#define VRQ_PACKED_SW_SEGS 128
+/*
+ * Completions buffered per flush: room for one whole mergeable packet (at
+ * most VRQ_IOV_MAX buffers) plus the rest of a burst, so that the buffers of
+ * one packet are always published in the same flush.
+ */
+#define VRQ_PACKED_USED_MAX (2 * VRQ_IOV_MAX)
+
+/* vhost-user GET/SET_VRING_BASE for packed rings: idx | wrap << 15. */
+#define VRQ_PACKED_WRAP_BIT 15
+#define VRQ_PACKED_IDX_MASK 0x7fff
+
+/* Outcome of placing one packet (same meaning as in vrq_split.c). */
+#define VRQ_RX_DONE 0   /* copied, or dropped and counted: consumed */
+#define VRQ_RX_NO_BUF 1 /* ring empty: not consumed, stop the burst */
+#define VRQ_RX_STOP 2   /* queue broken: stop the burst */
+
+/* One chain taken off the ring. */
+struct vrq_packed_chain {
+	uint64_t total;       /* bytes the chain describes */
+	enum vrq_stat_id why; /* VRQ_STAT_MAX, or why the chain is refused */
+	uint16_t id;          /* buffer id, from the last descriptor (2.8.13) */
+	uint16_t nb_desc;     /* ring slots it occupies */
+	uint16_t nb_iov;
+};
+
+/* A completion to write back: nb_desc slots starting at the next used slot. */
+struct vrq_packed_used_ent {
+	uint16_t id;
+	uint16_t nb_desc;
+	uint32_t len;
+};
+
+struct vrq_packed_used {
+	uint16_t n;
+	uint16_t wflag; /* VRQ_DESC_F_WRITE on guest RX completions */
+	struct vrq_packed_used_ent e[VRQ_PACKED_USED_MAX];
+};
+
+static inline void
+vrq_packed_advance(const struct vrq *q, uint16_t *idx, bool *wrap, uint16_t n)
+{
+	*idx = (uint16_t)(*idx + n);
+	if (*idx >= q->size) {
+		*idx = (uint16_t)(*idx - q->size);
+		*wrap = !*wrap;
+	}
+}
+
+/* 2.8.1: available in this lap when AVAIL == wrap counter and USED != it. */
+static inline bool
+vrq_packed_is_avail(uint16_t flags, bool wrap)
+{
+	return !!(flags & VRQ_DESC_F_AVAIL) == wrap && !!(flags & VRQ_DESC_F_USED) != wrap;
+}
+
+/*
+ * Mark a host range of the rings dirty. The setup gives no gpa for the
+ * descriptor ring or the event areas, so translate back through the region
+ * table; only reached while the frontend migrates (q->log set).
+ */
+static void
+vrq_packed_log_hva(struct vrq *q, const void *p, uint64_t len)
+{
+	const struct vrq_mem *mem = q->mem;
+	uint64_t a = (uint64_t)(uintptr_t)p;
+	uint32_t i;
+
+	if (mem == NULL)
+		return;
+	for (i = 0; i < mem->nb_regions && i < VRQ_MEM_REGIONS_MAX; i++) {
+		const struct vrq_mem_region *r = &mem->regions[i];
+
+		if (a - r->hva < r->size) {
+			vrq_log_write(q, r->gpa + (a - r->hva), len);
+			return;
+		}
+	}
+}
+
+int
+vrq_packed_start(struct vrq *q, uint16_t base)
+{
+	uint16_t idx = base & VRQ_PACKED_IDX_MASK;
+
+	if (idx >= q->size)
+		return -EINVAL;
+	/* Nothing is in flight across a restart: used position = avail position. */
+	q->last_avail_idx = idx;
+	q->last_used_idx = idx;
+	q->avail_wrap = (base >> VRQ_PACKED_WRAP_BIT) != 0;
+	q->used_wrap = q->avail_wrap;
+	/* We poll: the driver need not kick us (2.8.10). */
+	vrq_packed_event_write(q->device_event, VRQ_EVENT_F_DISABLE);
+	if (unlikely(q->log != NULL))
+		vrq_packed_log_hva(q, q->device_event, sizeof(*q->device_event));
+	return 0;
+}
+
+/* Read one indirect table entry (16 bytes, possibly straddling two regions) once. */
+static int
+vrq_packed_ind_read(struct vrq *q, uint64_t gpa, struct vrq_packed_desc *out)
+{
+	struct vrq_packed_desc raw;
+	uint8_t *dst = (uint8_t *)&raw;
+	uint64_t done = 0;
+
+	while (done < sizeof(raw)) {
+		uint64_t n = sizeof(raw) - done;
+		const void *src = vrq_xlate(q, gpa + done, &n);
+
+		if (src == NULL)
+			return -EFAULT;
+		memcpy(dst + done, src, n);
+		done += n;
+	}
+	out->addr = rte_le_to_cpu_64(raw.addr);
+	out->len = rte_le_to_cpu_32(raw.len);
+	out->id = rte_le_to_cpu_16(raw.id);
+	out->flags = rte_le_to_cpu_16(raw.flags);
+	return 0;
+}
+
+/* One data buffer: checks (2.8.x, STYLE.md 2.6) and translation into iov. */
+static enum vrq_stat_id
+vrq_packed_buf(struct vrq *q, uint64_t gpa, uint32_t len, uint16_t flags, uint16_t want_write,
+	       struct vrq_iov *iov, uint16_t nb_iov_max, struct vrq_packed_chain *c)
+{
+	uint64_t left = len;
+
+	if (unlikely(len == 0))
+		return VRQ_STAT_err_zero_len;
+	/* TX chains are all device-readable, RX chains all device-writable. */
+	if (unlikely((flags & VRQ_DESC_F_WRITE) != want_write))
+		return VRQ_STAT_err_order;
+	if (unlikely(gpa + left < gpa))
+		return VRQ_STAT_err_addr;
+	while (left > 0) {
+		uint64_t n = left;
+		void *hva = vrq_xlate(q, gpa, &n);
+
+		if (unlikely(hva == NULL))
+			return VRQ_STAT_err_addr;
+		if (unlikely(c->nb_iov == nb_iov_max))
+			return VRQ_STAT_drop_oversize;
+		iov[c->nb_iov].hva = hva;
+		iov[c->nb_iov].len = (uint32_t)n;
+		iov[c->nb_iov].gpa = gpa;
+		c->nb_iov++;
+		gpa += n;
+		left -= n;
+	}
+	c->total += len;
+	return VRQ_STAT_MAX;
+}
+
+/*
+ * An indirect descriptor (2.8.19): a table of len / 16 descriptors used in
+ * order; only their WRITE flag counts. Not nested, no NEXT with INDIRECT.
+ */
+static enum vrq_stat_id
+vrq_packed_indirect(struct vrq *q, const struct vrq_packed_desc *d, uint16_t want_write,
+		    struct vrq_iov *iov, uint16_t nb_iov_max, struct vrq_packed_chain *c)
+{
+	uint32_t nb = d->len / sizeof(struct vrq_packed_desc), i;
+	struct vrq_packed_desc e;
+	enum vrq_stat_id why;
+
+	if (unlikely(!q->indirect || (d->flags & VRQ_DESC_F_NEXT) || d->len == 0 ||
+		     d->len % sizeof(struct vrq_packed_desc) != 0))
+		return VRQ_STAT_err_indirect;
+	/* Hop counter: the table's own size bounds the walk. */
+	for (i = 0; i < nb; i++) {
+		if (unlikely(vrq_packed_ind_read(q, d->addr + (uint64_t)i * sizeof(e), &e) != 0))
+			return VRQ_STAT_err_indirect;
+		if (unlikely(e.flags & VRQ_DESC_F_INDIRECT))
+			return VRQ_STAT_err_indirect;
+		why = vrq_packed_buf(q, e.addr, e.len, e.flags, want_write, iov, nb_iov_max, c);
+		if (unlikely(why != VRQ_STAT_MAX))
+			return why;
+	}
+	return VRQ_STAT_MAX;
+}
+
+/*
+ * The head slot is not available. A slot not yet rewritten in this lap holds
+ * last lap's AVAIL bit (!wrap), whatever its USED bit: the ring is empty.
+ * AVAIL == USED == wrap is something no driver writes: stop the queue.
+ * @return 0 (empty) or -1 (stopped).
+ */
+static int
+vrq_packed_not_avail(struct vrq *q, uint16_t flags)
+{
+	if (unlikely(!!(flags & VRQ_DESC_F_AVAIL) == q->avail_wrap)) {
+		vrq_fail(q, VRQ_STAT_err_wrap);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Take the chain at last_avail_idx. @return 1 with *c filled (c->why says
+ * whether it is usable) and the avail position advanced past it; 0 when the
+ * ring is empty; -1 when the queue was stopped for a fault.
+ */
+static int
+vrq_packed_walk(struct vrq *q, uint16_t want_write, struct vrq_iov *iov, uint16_t nb_iov_max,
+		struct vrq_packed_chain *c)
+{
+	uint16_t idx = q->last_avail_idx, flags;
+	bool wrap = q->avail_wrap;
+	struct vrq_packed_desc d;
+	uint32_t hops = 0;
+
+	flags = vrq_packed_flags_acquire(&q->desc_packed[idx]);
+	if (!vrq_packed_is_avail(flags, wrap))
+		return vrq_packed_not_avail(q, flags);
+	c->total = 0;
+	c->why = VRQ_STAT_MAX;
+	c->nb_desc = 0;
+	c->nb_iov = 0;
+	for (;;) {
+		vrq_packed_desc_read(&q->desc_packed[idx], flags, &d);
+		hops++;
+		c->nb_desc++;
+		vrq_packed_advance(q, &idx, &wrap, 1);
+		/* After a refusal keep walking only to find where the chain ends. */
+		if (c->why == VRQ_STAT_MAX) {
+			if (d.flags & VRQ_DESC_F_INDIRECT)
+				c->why = vrq_packed_indirect(q, &d, want_write, iov, nb_iov_max, c);
+			else
+				c->why = vrq_packed_buf(q, d.addr, d.len, d.flags, want_write, iov,
+							nb_iov_max, c);
+		}
+		if (!(d.flags & VRQ_DESC_F_NEXT))
+			break;
+		/* 2.8.13: a chain is at most the ring; one asking for more loops. */
+		if (unlikely(hops >= q->size)) {
+			vrq_fail(q, VRQ_STAT_err_loop);
+			return -1;
+		}
+		/* 2.8.6: the driver makes the head available last, so the rest must be. */
+		flags = vrq_packed_flags_acquire(&q->desc_packed[idx]);
+		if (unlikely(!vrq_packed_is_avail(flags, wrap))) {
+			vrq_fail(q, VRQ_STAT_err_wrap);
+			return -1;
+		}
+	}
+	if (unlikely(d.id >= q->size)) {
+		vrq_fail(q, VRQ_STAT_err_head);
+		return -1;
+	}
+	c->id = d.id;
+	q->last_avail_idx = idx;
+	q->avail_wrap = wrap;
+	return 1;
+}
+
+/* A refused chain: count why (the completion is the caller's), as vrq_split.c does. */
+static void
+vrq_packed_chain_bad(struct vrq *q, enum vrq_stat_id why)
+{
+	vrq_stat_add(q, why, 1);
+	if (why >= VRQ_STAT_err_addr)
+		vrq_stat_add(q, VRQ_STAT_drop_bad_desc, 1);
+}
+
+/*
+ * Write the buffered completions: id and len, then flags with release,
+ * the first descriptor last so the driver sees the whole batch at once.
+ */
+static void
+vrq_packed_flush(struct vrq *q, struct vrq_packed_used *u)
+{
+	uint16_t idx = q->last_used_idx, first_idx = idx, flags, first_flags = 0, i;
+	bool wrap = q->used_wrap;
+
+	if (u->n == 0)
+		return;
+	for (i = 0; i < u->n; i++) {
+		/* 2.8.6: a used descriptor has AVAIL == USED == the used wrap counter. */
+		flags = (uint16_t)((wrap ? VRQ_DESC_F_AVAIL | VRQ_DESC_F_USED : 0) |
+				   (u->e[i].len != 0 ? u->wflag : 0));
+		if (i == 0)
+			first_flags = flags;
+		else
+			vrq_packed_desc_complete(&q->desc_packed[idx], u->e[i].id, u->e[i].len,
+						 flags);
+		if (unlikely(q->log != NULL))
+			vrq_packed_log_hva(q, &q->desc_packed[idx], sizeof(struct vrq_packed_desc));
+		vrq_packed_advance(q, &idx, &wrap, u->e[i].nb_desc);
+	}
+	vrq_packed_desc_complete(&q->desc_packed[first_idx], u->e[0].id, u->e[0].len, first_flags);
+	q->last_used_idx = idx;
+	q->used_wrap = wrap;
+	u->n = 0;
+}
+
+static inline void
+vrq_packed_used_add(struct vrq *q, struct vrq_packed_used *u, uint16_t id, uint16_t nb_desc,
+		    uint32_t len)
+{
+	if (unlikely(u->n == VRQ_PACKED_USED_MAX))
+		vrq_packed_flush(q, u);
+	u->e[u->n].id = id;
+	u->e[u->n].nb_desc = nb_desc;
+	u->e[u->n].len = len;
+	u->n++;
+}
+
+/*
+ * 2.8.10: interrupt unless the driver disabled it, or, with EVENT_IDX and
+ * F_DESC, unless the slot it named was not passed in this burst. Positions
+ * are linearised over two laps (wrap 1 first), so one compare covers a
+ * burst that wrapped.
+ */
+static void
+vrq_packed_notify(struct vrq *q, uint16_t old_idx, bool old_wrap)
+{
+	uint32_t two = 2u * q->size, o, n, e;
+	uint16_t off_wrap, flags;
+
+	if (old_idx == q->last_used_idx && old_wrap == q->used_wrap)
+		return;
+	/* Our flag stores must be visible before we read the driver's wish. */
+	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
+	flags = vrq_packed_event_read(q->driver_event, &off_wrap);
+	if (flags == VRQ_EVENT_F_DISABLE)
+		return;
+	if (flags == VRQ_EVENT_F_DESC && q->event_idx) {
+		o = old_idx + (old_wrap ? 0 : q->size);
+		n = q->last_used_idx + (q->used_wrap ? 0 : q->size);
+		e = (off_wrap & VRQ_PACKED_IDX_MASK) +
+		    ((off_wrap >> VRQ_PACKED_WRAP_BIT) ? 0 : q->size);
+		if ((e + two - o) % two >= (n + two - o) % two)
+			return;
+	}
+	vrq_notify_guest(q);
+}
+
+/* 1 when the head slot holds an available descriptor, else as vrq_packed_not_avail(). */
+static inline int
+vrq_packed_peek(struct vrq *q)
+{
+	uint16_t flags = vrq_packed_flags_acquire(&q->desc_packed[q->last_avail_idx]);
+
+	if (vrq_packed_is_avail(flags, q->avail_wrap))
+		return 1;
+	return vrq_packed_not_avail(q, flags);
+}
+
+uint16_t
+vrq_packed_dequeue(struct vrq *q, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	struct vrq_iov iov[VRQ_IOV_MAX];
+	struct vrq_packed_used u;
+	struct vrq_packed_chain c;
+	uint16_t old_idx = q->last_used_idx, i, k = 0;
+	bool old_wrap = q->used_wrap;
+	uint64_t bytes = 0;
+
+	if (unlikely(q->broken))
+		return 0;
+	nb_pkts = RTE_MIN(nb_pkts, (uint16_t)VRQ_BURST_MAX);
+	/* Peek first: an idle ring costs one load, not an mbuf round trip. */
+	if (nb_pkts == 0 || vrq_packed_peek(q) <= 0)
+		return 0;
+	if (unlikely(rte_pktmbuf_alloc_bulk(mp, pkts, nb_pkts) != 0)) {
+		vrq_stat_add(q, VRQ_STAT_drop_nombuf, 1);
+		return 0;
+	}
+	u.n = 0;
+	u.wflag = 0;
+	for (i = 0; i < nb_pkts; i++) {
+		if (vrq_packed_walk(q, 0, iov, VRQ_IOV_MAX, &c) <= 0)
+			break;
+		rte_prefetch0(&q->desc_packed[q->last_avail_idx]);
+		if (unlikely(c.why != VRQ_STAT_MAX))
+			vrq_packed_chain_bad(q, c.why);
+		else if (likely(vrq_copy_to_mbuf(q, iov, c.nb_iov, mp, pkts[k]) == 0))
+			bytes += pkts[k++]->pkt_len;
+		/* Device-readable only: nothing written, len 0. */
+		vrq_packed_used_add(q, &u, c.id, c.nb_desc, 0);
+	}
+	if (k < nb_pkts)
+		rte_pktmbuf_free_bulk(&pkts[k], nb_pkts - k);
+	vrq_stat_add(q, VRQ_STAT_packets, k);
+	vrq_stat_add(q, VRQ_STAT_bytes, bytes);
+	vrq_packed_flush(q, &u);
+	vrq_packed_notify(q, old_idx, old_wrap);
+	return k;
+}
+
+/* One guest buffer (chain) reserved for the packet being enqueued. */
+struct vrq_packed_buf {
+	uint16_t id;
+	uint16_t nb_desc;
+	uint32_t cap;
+};
+
+/*
+ * Place one packet. With mrg, chains are reserved until they hold header +
+ * packet; if the ring runs dry first the reservation is undone (nothing is
+ * written for this packet). Without mrg one chain must hold it all. A bad
+ * chain met on the way is returned with len 0 together with the buffers
+ * reserved before it, which keeps completions in ring order.
+ */
+static inline int
+vrq_packed_rx_one(struct vrq *q, struct rte_mbuf *m, struct vrq_packed_used *u, bool mrg)
+{
+	struct vrq_iov iov[VRQ_IOV_MAX];
+	struct vrq_packed_buf bufs[VRQ_IOV_MAX];
+	uint32_t need = q->hdr_len + m->pkt_len;
+	uint16_t start_idx = q->last_avail_idx, nb_bufs = 0, nb_iov = 0, b;
+	bool start_wrap = q->avail_wrap;
+	struct vrq_packed_chain c;
+	struct vrq_net_hdr hdr;
+	uint64_t cap = 0;
+	int rc, written;
+
+	while (cap < need) {
+		if (unlikely(nb_bufs == VRQ_IOV_MAX || nb_iov == VRQ_IOV_MAX)) {
+			q->last_avail_idx = start_idx;
+			q->avail_wrap = start_wrap;
+			vrq_stat_add(q, VRQ_STAT_drop_oversize, 1);
+			return VRQ_RX_DONE;
+		}
+		rc = vrq_packed_walk(q, VRQ_DESC_F_WRITE, iov + nb_iov,
+				     (uint16_t)(VRQ_IOV_MAX - nb_iov), &c);
+		if (unlikely(rc <= 0)) {
+			/* Roll back this packet's reservations. */
+			q->last_avail_idx = start_idx;
+			q->avail_wrap = start_wrap;
+			return rc == 0 ? VRQ_RX_NO_BUF : VRQ_RX_STOP;
+		}
+		if (unlikely(c.why != VRQ_STAT_MAX || c.total < q->hdr_len)) {
+			/* 5.1.6.3.1: every buffer holds at least the header. */
+			vrq_packed_chain_bad(q, c.why != VRQ_STAT_MAX ? c.why
+								      : VRQ_STAT_drop_bad_desc);
+			for (b = 0; b < nb_bufs; b++)
+				vrq_packed_used_add(q, u, bufs[b].id, bufs[b].nb_desc, 0);
+			vrq_packed_used_add(q, u, c.id, c.nb_desc, 0);
+			nb_bufs = nb_iov = 0;
+			cap = 0;
+			start_idx = q->last_avail_idx;
+			start_wrap = q->avail_wrap;
+			continue;
+		}
+		bufs[nb_bufs].id = c.id;
+		bufs[nb_bufs].nb_desc = c.nb_desc;
+		bufs[nb_bufs].cap = (uint32_t)RTE_MIN(c.total, (uint64_t)UINT32_MAX);
+		nb_bufs++;
+		nb_iov = (uint16_t)(nb_iov + c.nb_iov);
+		cap += c.total;
+		if (!mrg && cap < need) {
+			/* One chain per packet: too small, give it back empty. */
+			vrq_packed_used_add(q, u, c.id, c.nb_desc, 0);
+			vrq_stat_add(q, VRQ_STAT_drop_oversize, 1);
+			return VRQ_RX_DONE;
+		}
+	}
+	vrq_hdr_from_mbuf(q, m, &hdr);
+	hdr.num_buffers = rte_cpu_to_le_16(nb_bufs);
+	written = vrq_copy_from_mbuf(q, &hdr, m, iov, nb_iov);
+	/* The whole packet's completions go out in one flush (see VRQ_PACKED_USED_MAX). */
+	if (u->n + nb_bufs > VRQ_PACKED_USED_MAX)
+		vrq_packed_flush(q, u);
+	if (unlikely(written < 0)) {
+		/* Cannot happen with cap >= need; return the buffers empty rather than trust it. */
+		for (b = 0; b < nb_bufs; b++)
+			vrq_packed_used_add(q, u, bufs[b].id, bufs[b].nb_desc, 0);
+		vrq_stat_add(q, VRQ_STAT_drop_oversize, 1);
+		return VRQ_RX_DONE;
+	}
+	for (b = 0; b < nb_bufs; b++) {
+		uint32_t len = RTE_MIN((uint32_t)written, bufs[b].cap);
+
+		vrq_packed_used_add(q, u, bufs[b].id, bufs[b].nb_desc, len);
+		written -= (int)len;
+	}
+	vrq_stat_add(q, VRQ_STAT_packets, 1);
+	vrq_stat_add(q, VRQ_STAT_bytes, m->pkt_len);
+	return VRQ_RX_DONE;
+}
+
+/*
+ * Slow path: the packet asks for an offload the guest did not negotiate.
+ * The completed packets are placed one by one; the original counts as one
+ * packet for the caller, who frees it; new segments are freed here.
+ */
+static __rte_noinline int
+vrq_packed_rx_sw(struct vrq *q, struct rte_mbuf *m, struct vrq_packed_used *u, bool mrg)
+{
+	struct rte_mbuf *out[VRQ_PACKED_SW_SEGS];
+	int n, j, ret = VRQ_RX_DONE;
+
+	n = vrq_offload_sw(q, m, out, RTE_DIM(out));
+	if (n < 0)
+		return VRQ_RX_DONE; /* dropped and counted */
+	for (j = 0; j < n; j++) {
+		ret = vrq_packed_rx_one(q, out[j], u, mrg);
+		if (ret != VRQ_RX_DONE)
+			break;
+	}
+	if (ret == VRQ_RX_NO_BUF && j > 0) {
+		/* Part of a GSO train went out; the rest is dropped, TCP resends it. */
+		vrq_stat_add(q, VRQ_STAT_drop_no_buf, (uint64_t)(n - j));
+		ret = VRQ_RX_DONE;
+	}
+	for (j = 0; j < n; j++)
+		if (out[j] != m)
+			rte_pktmbuf_free(out[j]);
+	return ret;
+}
+
+static inline uint16_t
+vrq_packed_enqueue_common(struct vrq *q, struct rte_mbuf **pkts, uint16_t nb_pkts, bool mrg)
+{
+	struct vrq_packed_used u;
+	uint16_t old_idx = q->last_used_idx, i;
+	bool old_wrap = q->used_wrap;
+	int ret = VRQ_RX_DONE;
+
+	if (unlikely(q->broken))
+		return 0;
+	u.n = 0;
+	u.wflag = VRQ_DESC_F_WRITE;
+	for (i = 0; i < nb_pkts; i++) {
+		if (i + 1 < nb_pkts)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (unlikely(pkts[i]->ol_flags & q->sw_ol_mask))
+			ret = vrq_packed_rx_sw(q, pkts[i], &u, mrg);
+		else
+			ret = vrq_packed_rx_one(q, pkts[i], &u, mrg);
+		if (unlikely(ret != VRQ_RX_DONE))
+			break;
+	}
+	if (unlikely(ret == VRQ_RX_NO_BUF))
+		vrq_stat_add(q, VRQ_STAT_drop_no_buf, nb_pkts - i);
+	vrq_packed_flush(q, &u);
+	vrq_packed_notify(q, old_idx, old_wrap);
+	return i;
+}
+
+uint16_t
+vrq_packed_enqueue(struct vrq *q, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	return vrq_packed_enqueue_common(q, pkts, nb_pkts, false);
+}
+
+uint16_t
+vrq_packed_enqueue_mrg(struct vrq *q, struct rte_mbuf **pkts, uint16_t nb_pkts)
+{
+	return vrq_packed_enqueue_common(q, pkts, nb_pkts, true);
+}
