@@ -257,7 +257,10 @@ vd_cleanup()
 		eval "${VD_CLEANUP_CMDS[$i]}" >/dev/null 2>&1
 	done
 	if [ $rc != 0 ] && [ $rc != 77 ] || [ "$VD_FAILED" = 1 ]; then
+		local shown=" "
 		for i in "${VD_NAMES[@]}"; do
+			[[ $shown == *" $i "* ]] && continue
+			shown+="$i "
 			[ -f "$VD_TMP/$i.log" ] && vd_tail "$i" 15
 		done
 	fi
@@ -393,6 +396,89 @@ vd_backend_stop()
 	local rc=$?
 	vd_check_log_clean backend
 	[ $rc = 0 ] || vd_fail "backend exit status $rc"
+}
+
+
+# ---------------------------------------------------------------------------
+# Topologies shared by the virtio-user tests. vd_topo_init TOPO sets S0/S1
+# (guest sockets) and IF_A/IF_B (kernel interfaces):
+#   ring      guest -> backend -> net_ring loopback -> backend -> same guest
+#   g2g       guest <-> backend <-> guest
+#   tap       guest <-> backend <-> TAP IF_A ... kernel ... af_packet on IF_A
+#             <-> backend <-> guest (the TAP stands in for the VF)
+#   afpacket  guest <-> backend <-> af_packet(IF_A) = veth = af_packet(IF_B)
+#             <-> backend <-> guest
+vd_topo_init()
+{
+	TOPO=$1
+	S0=$VD_TMP/vm0.sock
+	S1=$VD_TMP/vm1.sock
+	IF_A=vdt${VD_UNIQ#vdi}a
+	IF_B=vdt${VD_UNIQ#vdi}b
+	case $TOPO in
+	ring | g2g) ;;
+	tap | afpacket) vd_need_netadmin ;;
+	*) vd_fail "unknown topology $TOPO" ;;
+	esac
+}
+
+# vd_topo_guests: how many virtio-user guests the topology has.
+vd_topo_guests()
+{
+	[ "$TOPO" = ring ] && echo 1 || echo 2
+}
+
+
+vd_topo_ports()
+{
+	local q=$1 afp=""
+	# af_packet copies a whole kernel frame into one mbuf: with jumbo-sized
+	# mbufs (VD_MBUF_SIZE) its ring frames grow to match.
+	[ -n "${VD_MBUF_SIZE:-}" ] && afp=",blocksz=20480,framesz=10240"
+	case $TOPO in
+	ring) echo "vhost:$S0:$q vdev:net_ring_${VD_UNIQ}" ;;
+	g2g) echo "vhost:$S0:$q vhost:$S1:$q" ;;
+	tap)
+		echo "vhost:$S0:$q vdev:net_tap_${VD_UNIQ},iface=$IF_A"
+		echo "vhost:$S1:$q vdev:net_af_packet_${VD_UNIQ},iface=$IF_A$afp,qpairs=$q"
+		;;
+	afpacket)
+		echo "vhost:$S0:$q vdev:net_af_packet_${VD_UNIQ}a,iface=$IF_A$afp,qpairs=$q"
+		echo "vhost:$S1:$q vdev:net_af_packet_${VD_UNIQ}b,iface=$IF_B$afp,qpairs=$q"
+		;;
+	esac
+}
+
+vd_topo_setup_kernel()
+{
+	case $TOPO in
+	afpacket)
+		ip link add "$IF_A" mtu 9000 type veth peer name "$IF_B" mtu 9000 ||
+			vd_skip "cannot create veth"
+		vd_on_exit ip link del "$IF_A"
+		for i in "$IF_A" "$IF_B"; do
+			sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1" 2>/dev/null
+			ip link set "$i" up
+		done
+		;;
+	esac
+}
+
+# After the backend created the TAP: no IPv6 chatter, and up.
+vd_topo_after_backend()
+{
+	local i
+	case $TOPO in
+	tap)
+		for ((i = 0; i < 50; i++)); do
+			ip link show "$IF_A" >/dev/null 2>&1 && break
+			sleep 0.1
+		done
+		ip link show "$IF_A" >/dev/null 2>&1 || vd_fail "no TAP $IF_A"
+		sysctl -qw "net.ipv6.conf.$IF_A.disable_ipv6=1" 2>/dev/null
+		ip link set "$IF_A" mtu 9000 up
+		;;
+	esac
 }
 
 # vd_pktcheck NAME DEVARGS_LIST -- PKTCHECK_OPTS...: runs vd_pktcheck in the

@@ -41,14 +41,12 @@ vd_need_hugepages 768
 # the kernel drop, so they get a small margin and a paced rate.
 LOSS=0
 PACE=()
+vd_topo_init "$TOPO"
 case $TOPO in
-ring | g2g) ;;
 tap | afpacket)
-	vd_need_netadmin
 	LOSS=${VD_KERNEL_LOSS:-0.5}
 	PACE=(--rate 20000 --allow-foreign)
 	;;
-*) vd_fail "unknown topology $TOPO" ;;
 esac
 
 # Frames up to 9000 B. DPDK 22.11's net_tap (max frame 1522) and
@@ -64,27 +62,7 @@ ring | g2g) export VD_MTU=9000 ;;
 tap) SIZES="64 1518" ;;
 esac
 JUMBO=${SIZES##* }
-S0=$VD_TMP/vm0.sock
-S1=$VD_TMP/vm1.sock
-IF_A=vdt${VD_UNIQ#vdi}a
-IF_B=vdt${VD_UNIQ#vdi}b
-
-topo_ports()
-{
-	local q=$1
-	case $TOPO in
-	ring) echo "vhost:$S0:$q vdev:net_ring_${VD_UNIQ}" ;;
-	g2g) echo "vhost:$S0:$q vhost:$S1:$q" ;;
-	tap)
-		echo "vhost:$S0:$q vdev:net_tap_${VD_UNIQ},iface=$IF_A"
-		echo "vhost:$S1:$q vdev:net_af_packet_${VD_UNIQ},iface=$IF_A,blocksz=20480,framesz=10240,framecnt=512,qpairs=$q"
-		;;
-	afpacket)
-		echo "vhost:$S0:$q vdev:net_af_packet_${VD_UNIQ}a,iface=$IF_A,blocksz=20480,framesz=10240,framecnt=512,qpairs=$q"
-		echo "vhost:$S1:$q vdev:net_af_packet_${VD_UNIQ}b,iface=$IF_B,blocksz=20480,framesz=10240,framecnt=512,qpairs=$q"
-		;;
-	esac
-}
+export VD_MBUF_SIZE=10368
 
 # Guests: one virtio-user port (ring: loop mode) or two (pair, both ways).
 guest_devs()
@@ -101,38 +79,6 @@ guest_mode()
 	case $TOPO in
 	ring) echo "--mode loop" ;;
 	*) echo "--mode pair --bidir" ;;
-	esac
-}
-
-setup_kernel()
-{
-	case $TOPO in
-	afpacket)
-		ip link add "$IF_A" mtu 9000 type veth peer name "$IF_B" mtu 9000 ||
-			vd_skip "cannot create veth"
-		vd_on_exit ip link del "$IF_A"
-		for i in "$IF_A" "$IF_B"; do
-			sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1" 2>/dev/null
-			ip link set "$i" up
-		done
-		;;
-	esac
-}
-
-# After the backend created the TAP: no IPv6 chatter, and up.
-after_backend_kernel()
-{
-	local i
-	case $TOPO in
-	tap)
-		for ((i = 0; i < 50; i++)); do
-			ip link show "$IF_A" >/dev/null 2>&1 && break
-			sleep 0.1
-		done
-		ip link show "$IF_A" >/dev/null 2>&1 || vd_fail "no TAP $IF_A"
-		sysctl -qw "net.ipv6.conf.$IF_A.disable_ipv6=1" 2>/dev/null
-		ip link set "$IF_A" mtu 9000 up
-		;;
 	esac
 }
 
@@ -159,11 +105,11 @@ run_case()
 	vd_alive backend || vd_fail "backend died during $name"
 }
 
-setup_kernel
+vd_topo_setup_kernel
 for q in 1 2; do
 	# shellcheck disable=SC2046
-	VD_MBUF_SIZE=10368 VD_VDEV_QUEUES=$q vd_backend_start "$BACKEND" $(topo_ports "$q")
-	after_backend_kernel
+	VD_VDEV_QUEUES=$q vd_backend_start "$BACKEND" $(vd_topo_ports "$q")
+	vd_topo_after_backend
 	for ring in split packed; do
 		for mrg in 1 0; do
 			for size in $SIZES; do
