@@ -465,7 +465,7 @@ vhu_sock_create(const struct vhu_sock_conf *conf, const struct vhu_ops *ops, voi
 		rte_errno = ENOMEM;
 		return NULL;
 	}
-	strlcpy(s->path, conf->path, sizeof(s->path));
+	rte_strlcpy(s->path, conf->path, sizeof(s->path));
 	s->conf = *conf;
 	s->conf.path = s->path;
 	if (s->conf.reconnect_ms == 0 || s->conf.reconnect_ms > VHU_REDIAL_MAX_MS)

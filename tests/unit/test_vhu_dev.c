@@ -1,0 +1,420 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * vhost/vhu_dev.c: request handlers and the device lifecycle, driven by the
+ * scripted frontend over a real unix socket: a QEMU-like golden handshake
+ * with two queue pairs, then each hostile or out-of-order request, asserting
+ * the nack, the state left behind and that no fd leaked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+
+#include <cmocka.h>
+
+#include "vhu_frontend.h"
+#include "vhu_internal.h"
+
+#define REGION_SIZE (2u << 20)
+#define FEATURES                                                         \
+	(VRQ_FBIT(VRQ_F_VERSION_1) | VRQ_FBIT(VRQ_F_PROTOCOL_FEATURES) | \
+	 VRQ_FBIT(VRQ_F_NET_MRG_RXBUF) | VRQ_FBIT(VRQ_F_EVENT_IDX))
+#define PROTO                                                             \
+	(VRQ_FBIT(VHU_PROTO_F_MQ) | VRQ_FBIT(VHU_PROTO_F_REPLY_ACK) |     \
+	 VRQ_FBIT(VHU_PROTO_F_LOG_SHMFD) | VRQ_FBIT(VHU_PROTO_F_CONFIG) | \
+	 VRQ_FBIT(VHU_PROTO_F_NET_MTU) | VRQ_FBIT(VHU_PROTO_F_STATUS) |   \
+	 VRQ_FBIT(VHU_PROTO_F_RARP))
+
+struct fx {
+	char path[64];
+	struct vhu_sock *s;
+	struct vhu_fe_events ev;
+	struct vhu_fe fe;
+	int nb_fds;
+};
+
+static int
+fx_setup(void **state)
+{
+	static struct fx f;
+	static int n;
+
+	memset(&f, 0, sizeof(f));
+	snprintf(f.path, sizeof(f.path), "/tmp/vhu-dev-%d-%d.sock", getpid(), n++);
+	f.nb_fds = vhu_fe_count_fds();
+	f.s = vhu_fe_backend(f.path, false, 2, &f.ev);
+	if (f.s == NULL)
+		return -1;
+	vhu_fe_init(&f.fe);
+	if (vhu_fe_connect(&f.fe, f.path) < 0)
+		return -1;
+	if (vhu_fe_handshake(&f.fe, FEATURES, PROTO) != 0)
+		return -1;
+	if (vhu_fe_mem_add(&f.fe, 0, REGION_SIZE, false) < 0 ||
+	    vhu_fe_mem_add(&f.fe, 0x100000000ull, REGION_SIZE, false) < 0)
+		return -1;
+	*state = &f;
+	return 0;
+}
+
+static int
+fx_teardown(void **state)
+{
+	struct fx *f = *state;
+
+	vhu_fe_close(&f->fe);
+	vhu_sock_destroy(f->s);
+	/* Every fd the backend received or opened is closed again. */
+	assert_int_equal(vhu_fe_count_fds(), f->nb_fds);
+	return 0;
+}
+
+/* Rings of queue pair @p qp: vq 2qp in region 0, vq 2qp+1 in region 1. */
+static void
+setup_pair(struct fx *f, uint32_t qp)
+{
+	assert_int_equal(vhu_fe_vring_setup(&f->fe, 2 * qp, 0, 0x10000 * (qp + 1), 256), 0);
+	assert_int_equal(vhu_fe_vring_setup(&f->fe, 2 * qp + 1, 1, 0x10000 * (qp + 1), 256), 0);
+}
+
+static void
+test_vhu_dev_golden_handshake(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
+	setup_pair(f, 0);
+	setup_pair(f, 1);
+	/* PROTOCOL_FEATURES negotiated: rings wait for SET_VRING_ENABLE. */
+	assert_false(vrq_is_started(vhu_sock_vrq(f->s, 0)));
+	assert_int_equal(vhu_fe_ev(&f->ev, ready), 0);
+	assert_int_equal(vhu_fe_vring_enable(&f->fe, 0, true), 0);
+	assert_int_equal(vhu_fe_vring_enable(&f->fe, 1, true), 0);
+	assert_int_equal(vhu_fe_ev(&f->ev, ready), 1);
+	assert_true(vhu_sock_is_ready(f->s));
+	assert_int_equal(vhu_fe_vring_enable(&f->fe, 2, true), 0);
+	assert_int_equal(vhu_fe_vring_enable(&f->fe, 3, true), 0);
+	assert_int_equal(vhu_fe_ev(&f->ev, started_mask), 0xf);
+	assert_true(vrq_is_started(vhu_sock_vrq(f->s, 3)));
+	assert_int_equal(vhu_sock_features(f->s), FEATURES);
+
+	/* GET_VRING_BASE stops the ring and the device. */
+	assert_int_equal(vhu_fe_get_vring_base(&f->fe, 1), 0);
+	assert_false(vrq_is_started(vhu_sock_vrq(f->s, 1)));
+	assert_int_equal(vhu_fe_ev(&f->ev, stopped), 1);
+	assert_false(vhu_sock_is_ready(f->s));
+
+	/* Disconnect: every ring stopped, closed callback, nothing left mapped. */
+	close(f->fe.fd);
+	f->fe.fd = -1;
+	assert_true(VHU_FE_WAIT(vhu_fe_ev(&f->ev, closed) == 1));
+	assert_int_equal(vhu_fe_ev(&f->ev, started_mask), 0);
+	assert_int_equal(vhu_fe_ev(&f->ev, stopped), 1);
+	assert_false(vrq_is_started(vhu_sock_vrq(f->s, 3)));
+	assert_null(f->s->dev.mem);
+}
+
+static void
+test_vhu_dev_no_protocol_features_starts_on_kick(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(vhu_fe_call_u64(&f->fe, VHU_REQ_SET_FEATURES, VRQ_FBIT(VRQ_F_VERSION_1)),
+			 0);
+	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
+	setup_pair(f, 0);
+	assert_int_equal(vhu_fe_ev(&f->ev, ready), 1);
+	assert_true(vrq_is_started(vhu_sock_vrq(f->s, 0)));
+	assert_false(vrq_is_started(vhu_sock_vrq(f->s, 2)));
+}
+
+static void
+test_vhu_dev_disable_stops_ring(void **state)
+{
+	struct fx *f = *state;
+	struct vhu_vring_state st = {.index = 1};
+
+	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
+	setup_pair(f, 0);
+	assert_int_equal(vhu_fe_vring_enable(&f->fe, 0, true), 0);
+	assert_int_equal(vhu_fe_vring_enable(&f->fe, 1, true), 0);
+	assert_int_equal(vhu_fe_vring_enable(&f->fe, 1, false), 0);
+	assert_false(vrq_is_started(vhu_sock_vrq(f->s, 1)));
+	assert_int_equal(vhu_fe_ev(&f->ev, stopped), 1);
+	assert_int_equal(vhu_fe_vring_enable(&f->fe, 1, true), 0);
+	assert_int_equal(vhu_fe_ev(&f->ev, ready), 2);
+	st.num = 7;
+	assert_int_not_equal(
+	    vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_ENABLE, &st, sizeof(st), NULL, 0), 0);
+	assert_true(vrq_is_started(vhu_sock_vrq(f->s, 1)));
+}
+
+static void
+test_vhu_dev_features_not_offered(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_not_equal(vhu_fe_call_u64(&f->fe, VHU_REQ_SET_FEATURES, VRQ_FBIT(63)), 0);
+	assert_int_equal(vhu_sock_features(f->s), FEATURES);
+	assert_int_not_equal(vhu_fe_call_u64(&f->fe, VHU_REQ_SET_PROTOCOL_FEATURES,
+					     PROTO | VRQ_FBIT(VHU_PROTO_F_BACKEND_REQ)),
+			     0);
+	assert_int_equal(f->s->dev.proto_features, PROTO);
+}
+
+static void
+test_vhu_dev_features_locked_while_started(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
+	setup_pair(f, 0);
+	assert_int_equal(vhu_fe_vring_enable(&f->fe, 0, true), 0);
+	assert_int_not_equal(
+	    vhu_fe_call_u64(&f->fe, VHU_REQ_SET_FEATURES, FEATURES & ~VRQ_FBIT(VRQ_F_EVENT_IDX)),
+	    0);
+	/* LOG_ALL alone may change under running rings (migration). */
+	assert_int_equal(
+	    vhu_fe_call_u64(&f->fe, VHU_REQ_SET_FEATURES, FEATURES | VRQ_FBIT(VRQ_F_LOG_ALL)), 0);
+	assert_true(vrq_is_started(vhu_sock_vrq(f->s, 0)));
+}
+
+static void
+test_vhu_dev_bad_ring_sizes(void **state)
+{
+	struct fx *f = *state;
+	static const uint32_t bad[] = {0, 3, 100, 65536, 1u << 31};
+	struct vhu_vring_state st = {.index = 0};
+	unsigned int i;
+
+	for (i = 0; i < RTE_DIM(bad); i++) {
+		st.num = bad[i];
+		assert_int_not_equal(
+		    vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_NUM, &st, sizeof(st), NULL, 0), 0);
+	}
+	assert_false(f->s->dev.vqs[0].num_set);
+	st.num = 32768;
+	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_NUM, &st, sizeof(st), NULL, 0), 0);
+	assert_int_equal(f->s->dev.vqs[0].num, 32768);
+}
+
+static void
+test_vhu_dev_num_refused_while_started(void **state)
+{
+	struct fx *f = *state;
+	struct vhu_vring_state st = {.index = 0, .num = 128};
+
+	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
+	setup_pair(f, 0);
+	assert_int_equal(vhu_fe_vring_enable(&f->fe, 0, true), 0);
+	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_NUM, &st, sizeof(st), NULL, 0),
+			     0);
+	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_BASE, &st, sizeof(st), NULL, 0),
+			     0);
+	assert_int_equal(f->s->dev.vqs[0].num, 256);
+}
+
+static void
+test_vhu_dev_num_changed_after_addr(void **state)
+{
+	struct fx *f = *state;
+	struct vhu_vring_state st = {.index = 0, .num = 256};
+	struct vhu_vring_addr a;
+
+	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
+	/* Ring placed 8 KiB before the end of region 0: 256 entries fit, 32768 do not. */
+	vhu_fe_ring_addr(&f->fe, 0, 0, REGION_SIZE - 0x2000 + 0x1000 - 0x1000 - 0x2000, 256, &a);
+	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_NUM, &st, sizeof(st), NULL, 0), 0);
+	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_ADDR, &a, sizeof(a), NULL, 0), 0);
+	st.num = 32768;
+	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_NUM, &st, sizeof(st), NULL, 0), 0);
+	/* Re-validated at start: the kick that would start it is refused. */
+	assert_int_equal(vhu_fe_vring_enable(&f->fe, 0, true), 0);
+	{
+		uint64_t v = 0;
+		int efd = eventfd(0, EFD_CLOEXEC);
+
+		assert_int_not_equal(
+		    vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_KICK, &v, sizeof(v), &efd, 1), 0);
+		close(efd);
+	}
+	assert_false(vrq_is_started(vhu_sock_vrq(f->s, 0)));
+}
+
+static void
+test_vhu_dev_out_of_order(void **state)
+{
+	struct fx *f = *state;
+	struct vhu_vring_addr a;
+	uint64_t v = 0;
+	int efd = eventfd(0, EFD_CLOEXEC);
+
+	/* SET_VRING_ADDR before SET_MEM_TABLE */
+	vhu_fe_ring_addr(&f->fe, 0, 0, 0x10000, 256, &a);
+	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_ADDR, &a, sizeof(a), NULL, 0),
+			     0);
+	assert_false(f->s->dev.vqs[0].addr_set);
+	/* SET_VRING_KICK before SET_VRING_NUM: refused and its fd closed */
+	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_KICK, &v, sizeof(v), &efd, 1),
+			     0);
+	assert_false(f->s->dev.vqs[0].kicked);
+	assert_int_equal(f->s->dev.vqs[0].kick_fd, -1);
+	close(efd);
+	/* GET_VRING_BASE of a ring never started answers its base */
+	assert_int_equal(vhu_fe_get_vring_base(&f->fe, 0), 0);
+	assert_int_equal(vhu_fe_ev(&f->ev, stopped), 0);
+}
+
+static void
+test_vhu_dev_vring_index_out_of_range(void **state)
+{
+	struct fx *f = *state;
+	struct vhu_vring_state st = {.index = 4, .num = 256};
+	uint64_t v = 200 | VHU_VRING_NOFD_MASK;
+
+	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_NUM, &st, sizeof(st), NULL, 0),
+			     0);
+	st.index = UINT32_MAX;
+	assert_int_not_equal(
+	    vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_ENABLE, &st, sizeof(st), NULL, 0), 0);
+	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_CALL, &v, sizeof(v), NULL, 0),
+			     0);
+	/* GET_VRING_BASE out of range: an empty reply, the connection stays. */
+	{
+		struct vhu_msg_hdr hdr;
+		char buf[16];
+
+		assert_int_equal(vhu_fe_send(&f->fe, VHU_REQ_GET_VRING_BASE, VHU_FLAG_VERSION, &st,
+					     sizeof(st), NULL, 0),
+				 0);
+		assert_int_equal(vhu_fe_recv(&f->fe, &hdr, buf, sizeof(buf), 5000), 0);
+	}
+	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_OWNER, NULL, 0, NULL, 0), 0);
+}
+
+static void
+test_vhu_dev_kick_call_must_be_eventfds(void **state)
+{
+	struct fx *f = *state;
+	int p[2];
+	uint64_t v = 1;
+
+	assert_int_equal(pipe(p), 0);
+	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_CALL, &v, sizeof(v), &p[0], 1),
+			     0);
+	assert_int_equal(f->s->dev.vqs[1].call_fd, -1);
+	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_ERR, &v, sizeof(v), &p[1], 1),
+			     0);
+	/* NOFD with an fd attached, and no fd without NOFD */
+	v = 1 | VHU_VRING_NOFD_MASK;
+	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_CALL, &v, sizeof(v), &p[0], 1),
+			     0);
+	v = 1;
+	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_CALL, &v, sizeof(v), NULL, 0),
+			     0);
+	close(p[0]);
+	close(p[1]);
+}
+
+static void
+test_vhu_dev_call_fd_replaced(void **state)
+{
+	struct fx *f = *state;
+	uint64_t v = 0;
+	int efd = eventfd(0, EFD_CLOEXEC), first, nb;
+
+	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_CALL, &v, sizeof(v), &efd, 1), 0);
+	first = f->s->dev.vqs[0].call_fd;
+	assert_true(first >= 0);
+	assert_true(fcntl(first, F_GETFL) & O_NONBLOCK);
+	nb = vhu_fe_count_fds();
+	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_CALL, &v, sizeof(v), &efd, 1), 0);
+	/* The old one was closed (its number may be reused by the new one). */
+	assert_int_equal(vhu_fe_count_fds(), nb);
+	v = VHU_VRING_NOFD_MASK;
+	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_CALL, &v, sizeof(v), NULL, 0), 0);
+	assert_int_equal(f->s->dev.vqs[0].call_fd, -1);
+	close(efd);
+}
+
+static void
+test_vhu_dev_queue_num_config_mtu_status(void **state)
+{
+	struct fx *f = *state;
+	struct vhu_config_msg c = {.offset = 0, .size = sizeof(struct vhu_net_config)};
+	struct vhu_net_config *nc = (struct vhu_net_config *)c.region;
+	struct vhu_msg_hdr hdr;
+	uint64_t v;
+
+	assert_int_equal(vhu_fe_get_u64(&f->fe, VHU_REQ_GET_QUEUE_NUM, &v), 0);
+	assert_int_equal(v, 2);
+	assert_int_equal(vhu_fe_call_u64(&f->fe, VHU_REQ_NET_SET_MTU, 1400), 0);
+	assert_int_not_equal(vhu_fe_call_u64(&f->fe, VHU_REQ_NET_SET_MTU, 9000), 0);
+	assert_int_equal(vhu_fe_send(&f->fe, VHU_REQ_GET_CONFIG, VHU_FLAG_VERSION, &c,
+				     VHU_CONFIG_HDR_SIZE + c.size, NULL, 0),
+			 0);
+	assert_int_equal(vhu_fe_recv(&f->fe, &hdr, &c, sizeof(c), 5000),
+			 VHU_CONFIG_HDR_SIZE + sizeof(*nc));
+	assert_int_equal(nc->mtu, 1400);
+	assert_int_equal(nc->max_virtqueue_pairs, 2);
+	assert_int_equal(nc->mac[5], 0x56);
+	c.size = 300;
+	assert_int_equal(vhu_fe_send(&f->fe, VHU_REQ_GET_CONFIG, VHU_FLAG_VERSION, &c,
+				     VHU_CONFIG_HDR_SIZE + 8, NULL, 0),
+			 0);
+	assert_int_equal(vhu_fe_recv(&f->fe, &hdr, &c, sizeof(c), 5000), 0);
+	assert_int_equal(vhu_fe_call_u64(&f->fe, VHU_REQ_SET_STATUS, 0xf), 0);
+	assert_int_equal(vhu_fe_get_u64(&f->fe, VHU_REQ_GET_STATUS, &v), 0);
+	assert_int_equal(v, 0xf);
+	assert_int_equal(vhu_fe_call_u64(&f->fe, VHU_REQ_SEND_RARP, 0x563412005452ull), 0);
+}
+
+static void
+test_vhu_dev_reset_device(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
+	setup_pair(f, 0);
+	assert_int_equal(vhu_fe_vring_enable(&f->fe, 0, true), 0);
+	assert_int_equal(vhu_fe_vring_enable(&f->fe, 1, true), 0);
+	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_RESET_OWNER, NULL, 0, NULL, 0), 0);
+	assert_int_equal(vhu_fe_ev(&f->ev, stopped), 1);
+	assert_false(vrq_is_started(vhu_sock_vrq(f->s, 0)));
+	assert_int_equal(vhu_sock_features(f->s), 0);
+	assert_int_equal(f->s->dev.vqs[0].kick_fd, -1);
+	assert_non_null(f->s->dev.mem);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+	    T(test_vhu_dev_golden_handshake),
+	    T(test_vhu_dev_no_protocol_features_starts_on_kick),
+	    T(test_vhu_dev_disable_stops_ring),
+	    T(test_vhu_dev_features_not_offered),
+	    T(test_vhu_dev_features_locked_while_started),
+	    T(test_vhu_dev_bad_ring_sizes),
+	    T(test_vhu_dev_num_refused_while_started),
+	    T(test_vhu_dev_num_changed_after_addr),
+	    T(test_vhu_dev_out_of_order),
+	    T(test_vhu_dev_vring_index_out_of_range),
+	    T(test_vhu_dev_kick_call_must_be_eventfds),
+	    T(test_vhu_dev_call_fd_replaced),
+	    T(test_vhu_dev_queue_num_config_mtu_status),
+	    T(test_vhu_dev_reset_device),
+#undef T
+	};
+
+	if (vhu_fe_eal_init("vhu_dev") < 0)
+		return 77;
+	return cmocka_run_group_tests_name("vhu_dev", tests, NULL, NULL);
+}
