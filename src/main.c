@@ -9,6 +9,7 @@
  * server sockets are removed) and releases EAL memory, and exits 0.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,8 +33,10 @@
 
 #define VD_DEFAULT_CONFIG "/etc/vhostd/vhostd.conf"
 #define VD_EAL_ARGS_MAX 128
-/* Control loop tick: link changes and signals are seen within this many ms. */
+/* Control loop tick: signals are seen within this many ms. */
 #define VD_TICK_MS 100
+/* Link state poll period: fast enough to log a guest (dis)connecting promptly. */
+#define VD_LINK_POLL_MS 500
 
 /* Offloads vd_fwd would otherwise have to check packet by packet. */
 #define VD_OL_ALL                                                       \
@@ -294,6 +297,15 @@ vd_plan_bind(struct vd_fwd_lcore *lc, unsigned int nb, const struct vd_ports *po
 	}
 }
 
+static uint64_t
+vd_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void
 vd_sleep_ms(unsigned int ms)
 {
@@ -308,11 +320,13 @@ main(int argc, char **argv)
 {
 	static char errbuf[16384];
 	static char eal_store[8192];
+	char runtime_dir[PATH_MAX];
 	char *eal_argv[VD_EAL_ARGS_MAX];
 	struct vd_lcore_worker workers[RTE_MAX_LCORE];
 	int port_numa[VD_CFG_PORTS_MAX];
 	struct vd_cfg *cfg = &vd_config;
-	unsigned int nb_workers, l, launched = 0, ticks = 0, interval;
+	unsigned int nb_workers, l, launched = 0, interval;
+	uint64_t next_links, next_stats;
 	struct vd_opts o;
 	int eal_argc, ret;
 
@@ -390,17 +404,29 @@ main(int argc, char **argv)
 		launched++;
 	}
 
+	/*
+	 * Deadlines come from the clock, not from counting sleeps: drivers such as
+	 * net_tap raise SIGIO per packet, which cuts every nanosleep short.
+	 */
+	next_links = vd_now_ms();
+	next_stats = next_links + interval * 1000ull;
 	while (!vd_sig_stop) {
+		uint64_t now;
+
 		vd_sleep_ms(VD_TICK_MS);
-		ticks++;
-		if (ticks % 5 == 0)
+		now = vd_now_ms();
+		if (now >= next_links) {
 			vd_ctl_poll_links();
+			next_links = now + VD_LINK_POLL_MS;
+		}
 		if (vd_sig_usr1) {
 			vd_sig_usr1 = 0;
 			vd_ctl_print(stdout);
 		}
-		if (interval > 0 && ticks % (interval * (1000 / VD_TICK_MS)) == 0)
+		if (interval > 0 && now >= next_stats) {
 			vd_ctl_print(stdout);
+			next_stats = now + interval * 1000ull;
+		}
 	}
 
 	printf("vhostd: stopping\n");
@@ -409,9 +435,12 @@ main(int argc, char **argv)
 	vd_ctl_print(stdout);
 	vd_ctl_fini();
 	vd_ports_close(&vd_ports);
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	ret = rte_eal_cleanup();
 	if (ret < 0)
 		fprintf(stderr, "vhostd: EAL cleanup: %s\n", strerror(-ret));
+	/* EAL leaves its runtime directory; when it is empty (--in-memory) it is only litter. */
+	rmdir(runtime_dir);
 	printf("vhostd: stopped (%u forwarding lcore(s))\n", launched);
 	return ret < 0 ? 1 : 0;
 

@@ -5,7 +5,9 @@
  * pointer, hence the one static state; telemetry cannot unregister a
  * command, hence the live flag checked under the mutex.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -125,7 +127,7 @@ vd_ctl_print(FILE *out)
 			st.obytes, (double)(st.ipackets - vd_ctl.last[i].ipackets) / dt,
 			(double)(st.opackets - vd_ctl.last[i].opackets) / dt, st.imissed,
 			st.oerrors, st.rx_nombuf,
-			fs.v[VD_FWD_STAT_drop_tx_full] + fs.v[VD_FWD_STAT_drop_offload]);
+			fs.v[VD_FWD_STAT_drop_tx] + fs.v[VD_FWD_STAT_drop_offload]);
 		vd_ctl.last[i].ipackets = st.ipackets;
 		vd_ctl.last[i].opackets = st.opackets;
 	}
@@ -138,12 +140,12 @@ vd_ctl_print(FILE *out)
 			vd_fwd_stats_read(fq, &fs);
 			fprintf(out,
 				"lcore %-3u %s:%u -> %s:%u  rx %" PRIu64 " tx %" PRIu64
-				" drop-full %" PRIu64 " drop-offload %" PRIu64
-				" sw-offload %" PRIu64 " retries %" PRIu64 "\n",
+				" drop-tx %" PRIu64 " drop-offload %" PRIu64 " sw-offload %" PRIu64
+				" retries %" PRIu64 "\n",
 				lc->lcore_id, vd_ctl.cfg->ports[fq->cfg_rx].name, fq->rx_queue,
 				vd_ctl.cfg->ports[fq->cfg_tx].name, fq->tx_queue,
 				fs.v[VD_FWD_STAT_rx_packets], fs.v[VD_FWD_STAT_tx_packets],
-				fs.v[VD_FWD_STAT_drop_tx_full], fs.v[VD_FWD_STAT_drop_offload],
+				fs.v[VD_FWD_STAT_drop_tx], fs.v[VD_FWD_STAT_drop_offload],
 				fs.v[VD_FWD_STAT_sw_offload], fs.v[VD_FWD_STAT_tx_retries]);
 		}
 	}
@@ -176,6 +178,24 @@ vd_ctl_poll_links(void)
 
 /* ---- telemetry ---- */
 
+/*
+ * Telemetry refuses dict keys with characters other than [A-Za-z0-9_/]
+ * (DPDK 22.11), and port names may contain '-' and '.': format the key, then
+ * map anything else to '_'.
+ */
+static void __rte_format_printf(3, 4) vd_ctl_key(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	char *c;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	for (c = buf; *c != '\0'; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '/')
+			*c = '_';
+}
+
 /* "<port id>" or "<name>" -> config index, -1 if none. */
 static int
 vd_ctl_port_param(const char *params)
@@ -198,6 +218,7 @@ vd_ctl_port_param(const char *params)
 static int
 vd_tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	char key[RTE_TEL_MAX_STRING_LEN];
 	unsigned int i;
 
 	RTE_SET_USED(cmd);
@@ -208,10 +229,12 @@ vd_tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 		return -ENODEV;
 	}
 	rte_tel_data_start_dict(d);
-	for (i = 0; i < vd_ctl.ports->nb; i++)
-		if (vd_ctl.ports->p[i].probed)
-			rte_tel_data_add_dict_int(d, vd_ctl.cfg->ports[i].name,
-						  vd_ctl.ports->p[i].port_id);
+	for (i = 0; i < vd_ctl.ports->nb; i++) {
+		if (!vd_ctl.ports->p[i].probed)
+			continue;
+		vd_ctl_key(key, sizeof(key), "%s", vd_ctl.cfg->ports[i].name);
+		rte_tel_data_add_dict_int(d, key, vd_ctl.ports->p[i].port_id);
+	}
 	pthread_mutex_unlock(&vd_ctl.lock);
 	return 0;
 }
@@ -303,7 +326,7 @@ vd_tel_port_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	    rte_eth_xstats_get(vp->port_id, xs, (unsigned int)n) != n)
 		goto out;
 	for (i = 0; i < n && i < VD_CTL_XSTATS_MAX; i++) {
-		snprintf(key, sizeof(key), "x_%s", names[xs[i].id].name);
+		vd_ctl_key(key, sizeof(key), "x_%s", names[xs[i].id].name);
 		rte_tel_data_add_dict_u64(d, key, xs[i].value);
 	}
 out:
@@ -316,6 +339,7 @@ out:
 static int
 vd_tel_links(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	char key[RTE_TEL_MAX_STRING_LEN];
 	struct vd_fwd_stats ab, ba;
 	unsigned int i;
 
@@ -340,13 +364,13 @@ vd_tel_links(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_string(c, "b", vd_ctl.cfg->ports[l->b].name);
 		rte_tel_data_add_dict_u64(c, "a_to_b_packets", ab.v[VD_FWD_STAT_tx_packets]);
 		rte_tel_data_add_dict_u64(c, "b_to_a_packets", ba.v[VD_FWD_STAT_tx_packets]);
-		rte_tel_data_add_dict_u64(c, "a_to_b_drops",
-					  ab.v[VD_FWD_STAT_drop_tx_full] +
-					      ab.v[VD_FWD_STAT_drop_offload]);
-		rte_tel_data_add_dict_u64(c, "b_to_a_drops",
-					  ba.v[VD_FWD_STAT_drop_tx_full] +
-					      ba.v[VD_FWD_STAT_drop_offload]);
-		rte_tel_data_add_dict_container(d, l->name, c, 0);
+		rte_tel_data_add_dict_u64(
+		    c, "a_to_b_drops", ab.v[VD_FWD_STAT_drop_tx] + ab.v[VD_FWD_STAT_drop_offload]);
+		rte_tel_data_add_dict_u64(
+		    c, "b_to_a_drops", ba.v[VD_FWD_STAT_drop_tx] + ba.v[VD_FWD_STAT_drop_offload]);
+		vd_ctl_key(key, sizeof(key), "%s", l->name);
+		if (rte_tel_data_add_dict_container(d, key, c, 0) != 0)
+			rte_tel_data_free(c);
 	}
 	pthread_mutex_unlock(&vd_ctl.lock);
 	return 0;
@@ -380,16 +404,17 @@ vd_tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 			const char *rx = vd_ctl.cfg->ports[fq->cfg_rx].name;
 
 			vd_fwd_stats_read(fq, &fs);
-			snprintf(key, sizeof(key), "%s:%u", rx, fq->rx_queue);
+			vd_ctl_key(key, sizeof(key), "%s_q%u_to", rx, fq->rx_queue);
 			rte_tel_data_add_dict_string(c, key, vd_ctl.cfg->ports[fq->cfg_tx].name);
 			for (i = 0; i < VD_FWD_STAT_MAX; i++) {
-				snprintf(key, sizeof(key), "%s:%u.%s", rx, fq->rx_queue,
-					 vd_fwd_stat_name(i));
+				vd_ctl_key(key, sizeof(key), "%s_q%u_%s", rx, fq->rx_queue,
+					   vd_fwd_stat_name(i));
 				rte_tel_data_add_dict_u64(c, key, fs.v[i]);
 			}
 		}
 		snprintf(key, sizeof(key), "%u", lc->lcore_id);
-		rte_tel_data_add_dict_container(d, key, c, 0);
+		if (rte_tel_data_add_dict_container(d, key, c, 0) != 0)
+			rte_tel_data_free(c);
 	}
 	pthread_mutex_unlock(&vd_ctl.lock);
 	return 0;

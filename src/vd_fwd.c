@@ -94,7 +94,7 @@ vd_fwd_flush(struct vd_fwd_queue *q, uint16_t tx_retries, struct rte_mbuf **out,
 	vd_fwd_count(q, VD_FWD_STAT_tx_packets, sent);
 	if (unlikely(sent < nb)) {
 		rte_pktmbuf_free_bulk(out + sent, (unsigned int)(nb - sent));
-		vd_fwd_count(q, VD_FWD_STAT_drop_tx_full, (uint64_t)(nb - sent));
+		vd_fwd_count(q, VD_FWD_STAT_drop_tx, (uint64_t)(nb - sent));
 	}
 }
 

@@ -20,13 +20,14 @@
 #define VD_FWD_QUEUES_MAX 128
 
 /* Counters of one entry, X(name, description). */
-#define VD_FWD_STATS_LIST(X)                                                           \
-	X(rx_packets, "packets received on the rx queue")                              \
-	X(tx_packets, "packets sent on the linked tx queue")                           \
-	X(tx_retries, "tx_burst calls repeated because the TX ring was full")          \
-	X(drop_tx_full, "packets dropped: TX ring still full after the retries")       \
-	X(drop_offload, "packets dropped: offload could not be completed in software") \
-	X(sw_offload, "packets whose offloads were completed in software")             \
+#define VD_FWD_STATS_LIST(X)                                                                     \
+	X(rx_packets, "packets received on the rx queue")                                        \
+	X(tx_packets, "packets sent on the linked tx queue")                                     \
+	X(tx_retries, "tx_burst calls repeated because the TX ring was full")                    \
+	X(drop_tx,                                                                               \
+	  "packets dropped: not taken by the tx queue after the retries (ring full, link down)") \
+	X(drop_offload, "packets dropped: offload could not be completed in software")           \
+	X(sw_offload, "packets whose offloads were completed in software")                       \
 	X(bursts, "non-empty rx bursts")
 
 enum vd_fwd_stat_id {
