@@ -50,8 +50,7 @@ struct vhu_sigbus_range {
 };
 
 static struct vhu_sigbus_range vhu_ranges[VHU_SIGBUS_RANGES_MAX];
-static struct sigaction vhu_sigbus_prev;
-static bool vhu_sigbus_installed;
+static struct sigaction vhu_sigbus_prev; /* SIG_DFL until installed */
 
 static void
 vhu_sigbus_handler(int sig, siginfo_t *si, void *uctx)
@@ -88,21 +87,29 @@ vhu_sigbus_handler(int sig, siginfo_t *si, void *uctx)
 	}
 }
 
-/* Called once, on the first socket (control mutex held). */
+/*
+ * Called for every new socket (API mutex held). Re-installs the handler when
+ * someone replaced it since (a library, a test framework), chaining to the
+ * replacement for faults that are not ours.
+ */
 int
 vhu_mem_sigbus_init(void)
 {
-	struct sigaction sa;
+	struct sigaction sa, cur;
 
-	if (vhu_sigbus_installed)
+	if (sigaction(SIGBUS, NULL, &cur) < 0)
+		return -errno;
+	if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == vhu_sigbus_handler)
 		return 0;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = vhu_sigbus_handler;
 	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGBUS, &sa, &vhu_sigbus_prev) < 0)
+	/* Our own handler restored without SA_SIGINFO must not become the one we chain to. */
+	if (cur.sa_sigaction != vhu_sigbus_handler)
+		vhu_sigbus_prev = cur;
+	if (sigaction(SIGBUS, &sa, NULL) < 0)
 		return -errno;
-	vhu_sigbus_installed = true;
 	return 0;
 }
 

@@ -288,11 +288,11 @@ vhu_ctl_start(void)
 {
 	int rc;
 
-	if (vhu_ctl_running)
-		return 0;
 	rc = vhu_mem_sigbus_init();
 	if (rc < 0)
 		return rc;
+	if (vhu_ctl_running)
+		return 0;
 	vhu_epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (vhu_epfd < 0)
 		return -errno;
