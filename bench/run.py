@@ -261,9 +261,10 @@ class Arm:
 		self.args = args
 
 
-def eal_common(args, prefix):
-	return ["--no-pci", "--in-memory", "--single-file-segments", "-m", str(args.mem),
-		"--file-prefix", prefix, "--log-level", "*:notice"]
+def eal_common(args, prefix, huge=True):
+	mem = ["--in-memory", "--single-file-segments"] if huge else ["--no-huge"]
+	return ["--no-pci"] + mem + ["-m", str(args.mem), "--file-prefix", prefix,
+				    "--log-level", "*:notice"]
 
 
 def testpmd_app_args(args, cfg):
@@ -279,19 +280,23 @@ def launch_backend(arm, cfg, args, sock, tag, logdir):
 	prefix = f"vdb-{os.getpid()}-{tag}-be"
 	log = os.path.join(logdir, f"{tag}-{arm.name}-be.log")
 	q = cfg.queues
+	# profile.py runs the backend under valgrind: no huge pages there.
+	wrap = getattr(args, "wrap", [])
+	huge = not wrap
 	if arm.kind == "net_vhost":
 		vdev = f"net_vhost0,iface={sock},queues={q}"
-		argv = ["dpdk-testpmd", "--lcores", "0@0,1@1"] + eal_common(args, prefix) + \
+		argv = wrap + ["dpdk-testpmd", "--lcores", "0@0,1@1"] + eal_common(args, prefix, huge) + \
 		       ["--vdev", vdev] + testpmd_app_args(args, cfg)
 	elif arm.kind == "pmd":
 		so = args.plugin
 		vdev = f"net_vhostd0,iface={sock},queues={q}"
-		argv = ["dpdk-testpmd", "--lcores", "0@0,1@1", "-d", so] + eal_common(args, prefix) + \
+		argv = wrap + ["dpdk-testpmd", "--lcores", "0@0,1@1", "-d", so] + \
+		       eal_common(args, prefix, huge) + \
 		       ["--vdev", vdev] + testpmd_app_args(args, cfg)
 	else:
 		raise RuntimeError(f"unknown backend kind {arm.kind}")
 	be = Proc(f"{arm.name}-be", argv, log)
-	if not be.wait_for(r"testpmd> ", 0, 30):
+	if not be.wait_for(r"testpmd> ", 0, 30 if not wrap else 300):
 		be.kill()
 		raise RuntimeError(f"{arm.name} backend did not start, see {log}")
 	return be
@@ -585,6 +590,9 @@ def print_table(summary, arms, f=sys.stdout):
 				print(f"WARNING: {name} {s['scenario']} {s['ring']} {s['size']} B: the sink saw "
 				      f"other frame lengths in {s[t + '_bad_len']} rounds (datapath bug?)",
 				      file=f)
+			if s[t + "_med"] == 0:
+				print(f"WARNING: {name} {s['scenario']} {s['ring']} mrg={s['mrg']} "
+				      f"q={s['queues']} {s['size']} B: no traffic at all", file=f)
 			if s[t + "_loss_med"]:
 				print(f"NOTE: {name} {s['scenario']} {s['ring']} mrg={s['mrg']} q={s['queues']} "
 				      f"{s['size']} B: median loss {s[t + '_loss_med']:.0f} packets per window",
