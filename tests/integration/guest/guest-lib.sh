@@ -281,3 +281,64 @@ vdg_migrate() {
 	vdg_hmp "$src" "info migrate" >&2
 	return 1
 }
+
+# ---- vhostd side ----
+
+# The daemon under test: $VHOSTD from meson, else $BUILD_DIR/src/vhostd.
+vdg_need_vhostd() {
+	VHOSTD=${VHOSTD:-${BUILD_DIR:-}/src/vhostd}
+	[ -x "$VHOSTD" ] || vdg_skip "vhostd not built (VHOSTD=$VHOSTD)"
+	[ "$(id -u)" -eq 0 ] || vdg_skip "needs root for the TAP stand-in"
+	awk '$3 == "hugetlbfs" { f = 1 } END { exit !f }' /proc/mounts ||
+		vdg_skip "no hugetlbfs mounted (scripts/setup.sh)"
+	# Names unique to this run: interfaces (<= 15 characters), subnet, EAL prefix.
+	VDG_ID=$(($$ % 100000))
+	VDG_NET=10.213.$(($$ % 200 + 20))
+	VDG_PREFIX=vdg$VDG_ID
+}
+
+# Start vhostd with config file CONF; its output goes to $VDG_TMP/NAME.vhostd.log.
+# Sets VDG_VHOSTD_PID.
+vdg_vhostd() {
+	local name=$1 conf=$2
+	"$VHOSTD" -c "$conf" >>"$VDG_TMP/$name.vhostd.log" 2>&1 &
+	VDG_VHOSTD_PID=$!
+	vdg_track "$VDG_VHOSTD_PID"
+	vdg_log "vhostd $name: pid $VDG_VHOSTD_PID log $VDG_TMP/$name.vhostd.log"
+}
+
+# Wait until PATH exists (a socket vhostd listens on, /sys/class/net/IF, ...),
+# at most T seconds, failing early if PID died.
+vdg_wait_path() {
+	local path=$1 t=$2 pid=${3:-} end
+	end=$((SECONDS + t))
+	while [ ! -e "$path" ]; do
+		[ $SECONDS -lt $end ] || return 1
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			return 2
+		fi
+		sleep 0.2
+	done
+}
+
+# Address the TAP stand-in on the host side once vhostd created it.
+vdg_tap_up() {
+	local ifc=$1 addr=$2 mtu=${3:-}
+	vdg_wait_path "/sys/class/net/$ifc" 30 "${VDG_VHOSTD_PID:-}" ||
+		vdg_fail "vhostd did not create $ifc"
+	[ -n "$mtu" ] && ip link set dev "$ifc" mtu "$mtu"
+	[ -n "$addr" ] && ip addr replace "$addr" dev "$ifc"
+	ip link set dev "$ifc" up
+}
+
+# The number of distinct guest-RAM memfds a process has mapped (QEMU names them
+# "memory-backend-memfd"): after a frontend goes away vhostd must
+# have unmapped its memory.
+vdg_guest_maps() {
+	awk '/\/memfd:memory-backend-memfd / { print $5 }' "/proc/$1/maps" 2>/dev/null | sort -u | wc -l
+}
+
+vdg_vhostd_log() {
+	echo "----- vhostd $1 (tail) -----" >&2
+	tail -n 40 "$VDG_TMP/$1.vhostd.log" >&2 2>/dev/null
+}

@@ -29,7 +29,9 @@ while [ $r -lt $rounds ]; do
 		exit 1
 	fi
 	if [ -n "${VD_rxsha:-}" ]; then
+		t2=$(cut -d' ' -f1 /proc/uptime)
 		nc -w 10 "$VD_peer" "${VD_srcport:-5002}" </dev/null >/tmp/rx.bin
+		t3=$(cut -d' ' -f1 /proc/uptime)
 		rsz=$(wc -c </tmp/rx.bin)
 		rsha=$(sha256sum </tmp/rx.bin | cut -d' ' -f1)
 		if [ "$rsha" != "$VD_rxsha" ] || [ "$rsz" != "${VD_rxbytes:-$rsz}" ]; then
@@ -40,5 +42,5 @@ while [ $r -lt $rounds ]; do
 	rm -f /tmp/tx.bin /tmp/rx.bin
 done
 note "rounds=$rounds upload=ok bytes=$b secs=$(awk "BEGIN { print $t1 - $t0 }") sha=$want"
-[ -z "${VD_rxsha:-}" ] || note "download=ok bytes=$rsz"
+[ -z "${VD_rxsha:-}" ] || note "download=ok bytes=$rsz secs=$(awk "BEGIN { print $t3 - $t2 }")"
 exit 0
