@@ -243,9 +243,12 @@ vhu_ctl_on_event(const struct epoll_event *ev)
 			rc = vhu_msg_on_readable(&s->dev);
 		else if (ev->events & (EPOLLHUP | EPOLLERR))
 			rc = -ECONNRESET;
-		if (rc < 0)
-			vhu_conn_close(s, rc == -ECONNRESET ? "connection closed by peer"
-							    : strerror(-rc));
+		if (rc == -ECONNRESET)
+			vhu_conn_close(s, "connection closed by peer");
+		else if (rc == -EAGAIN)
+			vhu_conn_close(s, "frontend does not read its replies");
+		else if (rc < 0)
+			vhu_conn_close(s, strerror(-rc));
 		break;
 	default:
 		break;
