@@ -45,6 +45,7 @@
 
 static volatile sig_atomic_t vd_sig_stop;
 static volatile sig_atomic_t vd_sig_usr1;
+static char vd_runtime_dir[PATH_MAX];
 
 struct vd_opts {
 	const char *config;
@@ -215,6 +216,19 @@ vd_eal_argv(const struct vd_cfg *cfg, const struct vd_opts *o, char **argv, char
 	return argc;
 }
 
+/*
+ * EAL leaves its runtime directory behind, and the telemetry socket in it is
+ * only unlinked by an atexit handler of EAL's. Registered before rte_eal_init(),
+ * this one runs after it and removes the directory when nothing else is in it
+ * (--in-memory): a stopped vhostd leaves no litter.
+ */
+static void
+vd_rmdir_runtime(void)
+{
+	if (vd_runtime_dir[0] != '\0')
+		rmdir(vd_runtime_dir);
+}
+
 static void
 vd_on_signal(int sig)
 {
@@ -320,7 +334,6 @@ main(int argc, char **argv)
 {
 	static char errbuf[16384];
 	static char eal_store[8192];
-	char runtime_dir[PATH_MAX];
 	char *eal_argv[VD_EAL_ARGS_MAX];
 	struct vd_lcore_worker workers[RTE_MAX_LCORE];
 	int port_numa[VD_CFG_PORTS_MAX];
@@ -363,11 +376,13 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	atexit(vd_rmdir_runtime);
 	ret = rte_eal_init(eal_argc, eal_argv);
 	if (ret < 0) {
 		fprintf(stderr, "vhostd: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
+	snprintf(vd_runtime_dir, sizeof(vd_runtime_dir), "%s", rte_eal_get_runtime_dir());
 	ret = vd_signals();
 	if (ret < 0) {
 		fprintf(stderr, "vhostd: signal handlers: %s\n", strerror(-ret));
@@ -435,12 +450,9 @@ main(int argc, char **argv)
 	vd_ctl_print(stdout);
 	vd_ctl_fini();
 	vd_ports_close(&vd_ports);
-	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	ret = rte_eal_cleanup();
 	if (ret < 0)
 		fprintf(stderr, "vhostd: EAL cleanup: %s\n", strerror(-ret));
-	/* EAL leaves its runtime directory; when it is empty (--in-memory) it is only litter. */
-	rmdir(runtime_dir);
 	printf("vhostd: stopped (%u forwarding lcore(s))\n", launched);
 	return ret < 0 ? 1 : 0;
 

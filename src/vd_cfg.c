@@ -43,6 +43,8 @@ enum vd_sect {
 
 /* Default descriptor count: a common NIC default, enough for a 10G burst at 64 B. */
 #define VD_CFG_DESC_DEFAULT 1024
+/* Largest MTU of a net_vhostd port (rte_pmd_vhostd.h: mtu=<68..65517>). */
+#define VD_CFG_VHOST_MTU_MAX 65517
 /* Tx retries before dropping: short enough never to stall other queues for long. */
 #define VD_CFG_TX_RETRIES_DEFAULT 8
 
@@ -848,6 +850,11 @@ vd_port_finish(struct vd_parser *p, int idx)
 		vd_cfg_error(p, port->line, "pci", "missing for type=pci");
 	if (port->type == VD_PORT_VDEV && port->vdev[0] == '\0' && lines[vd_key_index("vdev")] == 0)
 		vd_cfg_error(p, port->line, "vdev", "missing for type=vdev");
+	/* virtio-net's mtu is 16 bits, minus the Ethernet header and CRC the frame needs. */
+	if (port->type == VD_PORT_VHOST && port->mtu > VD_CFG_VHOST_MTU_MAX)
+		vd_cfg_error(p, lines[vd_key_index("mtu")], "mtu",
+			     "'%u' out of range 68..%u for type=vhost-user", port->mtu,
+			     VD_CFG_VHOST_MTU_MAX);
 	if (port->type == VD_PORT_VHOST && !port->client &&
 	    lines[vd_key_index("reconnect-ms")] != 0)
 		vd_cfg_error(p, lines[vd_key_index("reconnect-ms")], "reconnect-ms",

@@ -156,6 +156,14 @@ bad lcore_queue "@F@:14: ports: port 'vm1' has 1 queue(s), no queue 4" "$(base)
 $links
 [lcore 1]
 ports = vm1:4"
+bad lcore_plan_split_txq "@F@:17: ports: vm1:1 and vm1:0 both send on tx queue 0 of port tap" "$(base | sed '10d; s/^lcores = .*/lcores = 0-2/')
+queues = 2
+[link l]
+$links
+[lcore 1]
+ports = vm1:0
+[lcore 2]
+ports = vm1:1"
 bad one_lcore "@F@:2: lcores: needs at least 2 lcores" "$(base | sed 's/^lcores = .*/lcores = 1/')
 $links"
 bad stats_interval "@F@:14: interval: 'often' is not a number" "$(base)

@@ -234,6 +234,8 @@ test_vd_cfg_bad_port_values(void **state)
 			 "t.conf:13: perm: '0444' does not give the owner read and write");
 	expect_one_error(TWO_PORTS "[port x]\ntype=vhost-user\npath=/tmp/x\npacked=maybe\n",
 			 "t.conf:13: packed: 'maybe' is not a boolean");
+	expect_one_error(TWO_PORTS "[port x]\ntype=vhost-user\npath=/tmp/x\nmtu=65535\n",
+			 "t.conf:13: mtu: '65535' out of range 68..65517 for type=vhost-user");
 	expect_one_error(TWO_PORTS "[port x]\ntype=vhost-user\npath=/tmp/x\nowner=nosuchuser_vd\n",
 			 "t.conf:13: owner: unknown user 'nosuchuser_vd'");
 }
