@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "vrq.h"
+#include "vrq_ring.h"
 
 struct vhu_sock;
 
@@ -25,16 +26,16 @@ struct vhu_sock;
 #define VHU_QUEUE_PAIRS_MAX 16
 
 /* Virtio features offered by default (VRQ_F_* bits of vrq_ring.h). */
-#define VHU_FEATURES_DEFAULT                                                                       \
-	(VRQ_FBIT(VRQ_F_NET_CSUM) | VRQ_FBIT(VRQ_F_NET_GUEST_CSUM) | VRQ_FBIT(VRQ_F_NET_MTU) |    \
-	 VRQ_FBIT(VRQ_F_NET_GUEST_TSO4) | VRQ_FBIT(VRQ_F_NET_GUEST_TSO6) |                        \
-	 VRQ_FBIT(VRQ_F_NET_GUEST_ECN) | VRQ_FBIT(VRQ_F_NET_HOST_TSO4) |                           \
-	 VRQ_FBIT(VRQ_F_NET_HOST_TSO6) | VRQ_FBIT(VRQ_F_NET_HOST_ECN) |                            \
-	 VRQ_FBIT(VRQ_F_NET_MRG_RXBUF) | VRQ_FBIT(VRQ_F_NET_CTRL_VQ) |                             \
-	 VRQ_FBIT(VRQ_F_NET_GUEST_ANNOUNCE) | VRQ_FBIT(VRQ_F_NET_MQ) |                             \
-	 VRQ_FBIT(VRQ_F_NOTIFY_ON_EMPTY) | VRQ_FBIT(VRQ_F_ANY_LAYOUT) |                            \
-	 VRQ_FBIT(VRQ_F_INDIRECT_DESC) | VRQ_FBIT(VRQ_F_EVENT_IDX) | VRQ_FBIT(VRQ_F_LOG_ALL) |     \
-	 VRQ_FBIT(VRQ_F_PROTOCOL_FEATURES) | VRQ_FBIT(VRQ_F_VERSION_1) |                           \
+#define VHU_FEATURES_DEFAULT                                                                   \
+	(VRQ_FBIT(VRQ_F_NET_CSUM) | VRQ_FBIT(VRQ_F_NET_GUEST_CSUM) | VRQ_FBIT(VRQ_F_NET_MTU) | \
+	 VRQ_FBIT(VRQ_F_NET_GUEST_TSO4) | VRQ_FBIT(VRQ_F_NET_GUEST_TSO6) |                     \
+	 VRQ_FBIT(VRQ_F_NET_GUEST_ECN) | VRQ_FBIT(VRQ_F_NET_HOST_TSO4) |                       \
+	 VRQ_FBIT(VRQ_F_NET_HOST_TSO6) | VRQ_FBIT(VRQ_F_NET_HOST_ECN) |                        \
+	 VRQ_FBIT(VRQ_F_NET_MRG_RXBUF) | VRQ_FBIT(VRQ_F_NET_CTRL_VQ) |                         \
+	 VRQ_FBIT(VRQ_F_NET_GUEST_ANNOUNCE) | VRQ_FBIT(VRQ_F_NET_MQ) |                         \
+	 VRQ_FBIT(VRQ_F_NOTIFY_ON_EMPTY) | VRQ_FBIT(VRQ_F_ANY_LAYOUT) |                        \
+	 VRQ_FBIT(VRQ_F_INDIRECT_DESC) | VRQ_FBIT(VRQ_F_EVENT_IDX) | VRQ_FBIT(VRQ_F_LOG_ALL) | \
+	 VRQ_FBIT(VRQ_F_PROTOCOL_FEATURES) | VRQ_FBIT(VRQ_F_VERSION_1) |                       \
 	 VRQ_FBIT(VRQ_F_RING_PACKED) | VRQ_FBIT(VRQ_F_IN_ORDER))
 
 /* Socket events reported to the owner, on the control thread. */
@@ -53,17 +54,17 @@ struct vhu_ops {
 };
 
 struct vhu_sock_conf {
-	const char *path;	  /* unix socket path, < 108 bytes */
-	bool client;		  /* connect to the frontend instead of listening */
-	uint32_t reconnect_ms;	  /* client: first retry delay, doubled up to 1 s; 0 = 1000 */
-	mode_t mode;		  /* server: socket file mode; 0 = 0600 */
-	uid_t owner;		  /* server: (uid_t)-1 = unchanged */
-	gid_t group;		  /* server: (gid_t)-1 = unchanged */
+	const char *path;         /* unix socket path, < 108 bytes */
+	bool client;              /* connect to the frontend instead of listening */
+	uint32_t reconnect_ms;    /* client: first retry delay, doubled up to 1 s; 0 = 1000 */
+	mode_t mode;              /* server: socket file mode; 0 = 0600 */
+	uid_t owner;              /* server: (uid_t)-1 = unchanged */
+	gid_t group;              /* server: (gid_t)-1 = unchanged */
 	uint16_t max_queue_pairs; /* 1..VHU_QUEUE_PAIRS_MAX */
-	uint64_t features;	  /* virtio features to offer; 0 = VHU_FEATURES_DEFAULT */
-	uint16_t mtu;		  /* answered in GET_CONFIG and checked in NET_SET_MTU; 0 = 1500 */
-	uint8_t mac[6];		  /* for GET_CONFIG and SEND_RARP logging */
-	int numa_node;		  /* for the queues; SOCKET_ID_ANY if unknown */
+	uint64_t features;        /* virtio features to offer; 0 = VHU_FEATURES_DEFAULT */
+	uint16_t mtu;             /* answered in GET_CONFIG and checked in NET_SET_MTU; 0 = 1500 */
+	uint8_t mac[6];           /* for GET_CONFIG and SEND_RARP logging */
+	int numa_node;            /* for the queues; SOCKET_ID_ANY if unknown */
 };
 
 /**
@@ -93,20 +94,20 @@ uint64_t vhu_sock_features(const struct vhu_sock *s);
 const char *vhu_sock_path(const struct vhu_sock *s);
 
 /* Control-plane counters per socket, X(name, description). */
-#define VHU_STATS_LIST(X)                                                                          \
-	X(connections, "frontend connections accepted or dialed")                                  \
-	X(disconnects, "connections closed")                                                       \
-	X(messages, "messages handled")                                                            \
-	X(msg_errors, "messages refused (nack or disconnect)")                                     \
-	X(mem_tables, "memory tables installed")                                                   \
-	X(sigbus, "guest memory accesses caught past the end of a file")                          \
+#define VHU_STATS_LIST(X)                                                \
+	X(connections, "frontend connections accepted or dialed")        \
+	X(disconnects, "connections closed")                             \
+	X(messages, "messages handled")                                  \
+	X(msg_errors, "messages refused (nack or disconnect)")           \
+	X(mem_tables, "memory tables installed")                         \
+	X(sigbus, "guest memory accesses caught past the end of a file") \
 	X(rarp, "SEND_RARP requests")
 
 enum vhu_stat_id {
 #define VHU_STAT_ENUM(n, d) VHU_STAT_##n,
 	VHU_STATS_LIST(VHU_STAT_ENUM)
 #undef VHU_STAT_ENUM
-		VHU_STAT_MAX
+	    VHU_STAT_MAX
 };
 
 struct vhu_stats {
