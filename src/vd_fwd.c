@@ -130,30 +130,39 @@ vd_fwd_sw_offload(struct vd_fwd_queue *q, uint16_t tx_retries, struct rte_mbuf *
 	vd_fwd_flush(q, tx_retries, out, nb_out);
 }
 
+unsigned int
+vd_fwd_poll(struct vd_fwd_lcore *lc)
+{
+	struct rte_mbuf *pkts[VD_FWD_BURST];
+	const uint16_t nb_queues = lc->nb_queues;
+	const uint16_t tx_retries = lc->tx_retries;
+	unsigned int total = 0;
+	uint16_t i, nb;
+
+	for (i = 0; i < nb_queues; i++) {
+		struct vd_fwd_queue *q = &lc->queues[i];
+
+		nb = rte_eth_rx_burst(q->rx_port, q->rx_queue, pkts, VD_FWD_BURST);
+		if (nb == 0)
+			continue;
+		total += nb;
+		vd_fwd_count(q, VD_FWD_STAT_bursts, 1);
+		vd_fwd_count(q, VD_FWD_STAT_rx_packets, nb);
+		/* Decided once at setup from the egress port's capabilities. */
+		if (q->sw_offload)
+			vd_fwd_sw_offload(q, tx_retries, pkts, nb);
+		else
+			vd_fwd_flush(q, tx_retries, pkts, nb);
+	}
+	return total;
+}
+
 int
 vd_fwd_main(void *arg)
 {
 	struct vd_fwd_lcore *lc = arg;
-	struct rte_mbuf *pkts[VD_FWD_BURST];
-	const uint16_t nb_queues = lc->nb_queues;
-	const uint16_t tx_retries = lc->tx_retries;
-	uint16_t i, nb;
 
-	while (!__atomic_load_n(&vd_fwd_stop_flag, __ATOMIC_RELAXED)) {
-		for (i = 0; i < nb_queues; i++) {
-			struct vd_fwd_queue *q = &lc->queues[i];
-
-			nb = rte_eth_rx_burst(q->rx_port, q->rx_queue, pkts, VD_FWD_BURST);
-			if (nb == 0)
-				continue;
-			vd_fwd_count(q, VD_FWD_STAT_bursts, 1);
-			vd_fwd_count(q, VD_FWD_STAT_rx_packets, nb);
-			/* Decided once at setup from the egress port's capabilities. */
-			if (q->sw_offload)
-				vd_fwd_sw_offload(q, tx_retries, pkts, nb);
-			else
-				vd_fwd_flush(q, tx_retries, pkts, nb);
-		}
-	}
+	while (!__atomic_load_n(&vd_fwd_stop_flag, __ATOMIC_RELAXED))
+		vd_fwd_poll(lc);
 	return 0;
 }

@@ -70,7 +70,13 @@ void vd_fwd_stop(void);
 /** Whether vd_fwd_stop() was called. */
 bool vd_fwd_stopping(void);
 
-/** The forwarding loop: lcore_function_t for rte_eal_remote_launch(), @p arg a vd_fwd_lcore. */
+/**
+ * One pass: at most one burst from each queue of @p lc, forwarded.
+ * @return packets received in this pass.
+ */
+unsigned int vd_fwd_poll(struct vd_fwd_lcore *lc);
+
+/** The forwarding loop (vd_fwd_poll() until vd_fwd_stop()): lcore_function_t for rte_eal_remote_launch(), @p arg a vd_fwd_lcore. */
 int vd_fwd_main(void *arg);
 
 /** Relaxed snapshot of an entry's counters, from any thread. */
