@@ -21,6 +21,7 @@
 #include <rte_log.h>
 #include <rte_telemetry.h>
 
+#include "rte_pmd_vhostd.h"
 #include "vd_ctl.h"
 
 RTE_LOG_REGISTER(vd_ctl_logtype, vhostd.ctl, NOTICE);
@@ -154,6 +155,27 @@ vd_ctl_print(FILE *out)
 	pthread_mutex_unlock(&vd_ctl.lock);
 }
 
+/*
+ * Once a guest is connected its queues live where its memory is: warn when
+ * that is not the node of the port it is linked to (every packet would cross
+ * the interconnect), which the config alone could not tell.
+ */
+static void
+vd_ctl_check_guest_numa(uint16_t idx)
+{
+	const struct vd_port *vp = &vd_ctl.ports->p[idx];
+	const struct vd_port *peer = &vd_ctl.ports->p[vd_cfg_peer(vd_ctl.cfg, idx)];
+	struct rte_pmd_vhostd_info info;
+
+	if (rte_pmd_vhostd_get_info(vp->port_id, &info) != 0 || info.numa_node < 0)
+		return;
+	if (peer->numa >= 0 && info.numa_node != peer->numa)
+		VD_CTL_LOG(
+		    WARNING,
+		    "port %s: the guest's queues are on NUMA node %d, its peer %s on node %d",
+		    vp->cfg->name, info.numa_node, peer->cfg->name, peer->numa);
+}
+
 void
 vd_ctl_poll_links(void)
 {
@@ -172,6 +194,8 @@ vd_ctl_poll_links(void)
 		vd_ctl.link[i] = link.link_status;
 		vd_ctl_link_str(text, sizeof(text), &link);
 		VD_CTL_LOG(NOTICE, "port %s: %s", vp->cfg->name, text);
+		if (link.link_status && vp->cfg->type == VD_PORT_VHOST)
+			vd_ctl_check_guest_numa((uint16_t)i);
 	}
 	pthread_mutex_unlock(&vd_ctl.lock);
 }
@@ -261,8 +285,15 @@ vd_tel_port_info(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_string(d, "type", vd_cfg_port_type_name(vp->cfg->type));
 	rte_tel_data_add_dict_string(d, "device", vp->devname);
 	if (vp->cfg->type == VD_PORT_VHOST) {
+		struct rte_pmd_vhostd_info info;
+
 		rte_tel_data_add_dict_string(d, "path", vp->cfg->path);
 		rte_tel_data_add_dict_string(d, "mode", vp->cfg->client ? "client" : "server");
+		if (rte_pmd_vhostd_get_info(vp->port_id, &info) == 0) {
+			rte_tel_data_add_dict_u64(d, "features_offered", info.features_offered);
+			rte_tel_data_add_dict_u64(d, "features", info.features);
+			rte_tel_data_add_dict_int(d, "guest_numa", info.numa_node);
+		}
 	}
 	rte_tel_data_add_dict_int(d, "numa", vp->numa);
 	rte_tel_data_add_dict_int(d, "queues", vp->cfg->queues);

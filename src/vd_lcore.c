@@ -18,7 +18,7 @@
 
 #include "vd_lcore.h"
 
-RTE_LOG_REGISTER(vd_lcore_logtype, vhostd.lcore, NOTICE);
+RTE_LOG_REGISTER(vd_lcore_logtype, vhostd.ctl, NOTICE);
 #define VD_LCORE_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_##level, vd_lcore_logtype, "vhostd: lcore plan: " fmt "\n", ##__VA_ARGS__)
 

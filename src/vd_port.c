@@ -21,7 +21,7 @@
 
 #include "vd_port.h"
 
-RTE_LOG_REGISTER(vd_port_logtype, vhostd.port, NOTICE);
+RTE_LOG_REGISTER(vd_port_logtype, vhostd.ctl, NOTICE);
 #define VD_PORT_LOG(level, port, fmt, ...)                                                    \
 	rte_log(RTE_LOG_##level, vd_port_logtype, "vhostd: port %s: " fmt "\n", (port)->name, \
 		##__VA_ARGS__)
