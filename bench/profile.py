@@ -48,36 +48,44 @@ def callgrind(args, be, fe, cg, name):
 	"""Instructions per packet of the backend over a window, from callgrind."""
 	start_scenario(args, be, fe)
 	time.sleep(2.0)
+	# A dump zeroes callgrind's counters: the second dump holds exactly the window.
 	a = run.parse_port_stats(be.cmd("show port stats all", timeout=60))
-	subprocess.run(["callgrind_control", "-i", "on", str(be.p.pid)], check=True,
-		       capture_output=True)
+	ctl = subprocess.run(["callgrind_control", "-d", str(be.p.pid)], capture_output=True,
+			     text=True)
+	print(ctl.stdout.strip(), ctl.stderr.strip())
 	time.sleep(args.seconds)
-	subprocess.run(["callgrind_control", "-i", "off", str(be.p.pid)], check=True,
-		       capture_output=True)
+	ctl = subprocess.run(["callgrind_control", "-d", str(be.p.pid)], capture_output=True,
+			     text=True)
+	print(ctl.stdout.strip(), ctl.stderr.strip())
 	b = run.parse_port_stats(be.cmd("show port stats all", timeout=60))
-	subprocess.run(["callgrind_control", "-d", str(be.p.pid)], check=True, capture_output=True)
 	key = "tx" if args.scenario == "guest_rx" else "rx"
 	# The window counts packets between the two stats commands, which bracket the
 	# collection window; the small mismatch is part of the error.
 	pkts = b[key] - a[key]
-	outs = sorted(f for f in os.listdir(os.path.dirname(cg)) if f.startswith("callgrind.out"))
-	rep = ""
-	for f in outs:
-		rep += subprocess.run(["callgrind_annotate", "--inclusive=no",
-				       os.path.join(os.path.dirname(cg), f)],
-				      capture_output=True, text=True).stdout
+	outs = sorted((f for f in os.listdir(os.path.dirname(cg)) if f.startswith("callgrind.out.")),
+		      key=lambda f: int(f.rsplit(".", 1)[1]))
+	rep = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100",
+			      os.path.join(os.path.dirname(cg), outs[-1])],
+			     capture_output=True, text=True).stdout
 	total = 0
 	for line in rep.splitlines():
-		if "PROGRAM TOTALS" in line:
-			total += int(line.split()[0].replace(",", ""))
+		if "PROGRAM TOTALS" in line and line.split()[0] != ".":
+			total = int(line.split()[0].replace(",", ""))
 	head = (f"# {' '.join(sys.argv)}\n# packets ({key}) in window: {pkts}; Ir total {total}; "
 		f"Ir/packet {total / pkts if pkts else float('nan'):.1f}\n")
 	path = os.path.join(args.out, name + ".txt")
 	with open(path, "w") as f:
 		f.write(head + rep)
-	print(head)
-	body = [x for x in rep.splitlines() if "/" in x or ":" in x][:args.top + 8]
-	print("\n".join(body))
+	print(head, end="")
+	# Self cost per function, as Ir per packet (rows of the thread's call stack
+	# that carry the whole window, e.g. clone, are not self cost).
+	for line in rep.splitlines():
+		f = line.split()
+		if len(f) < 3 or not f[0][0].isdigit() or "(100.0%)" in line or "TOTALS" in line:
+			continue
+		ir = int(f[0].replace(",", ""))
+		if pkts and ir / pkts >= 0.5:
+			print(f"{ir / pkts:8.1f} Ir/pkt  {f[-2].split(':')[-1]:40} {f[-1]}")
 	print(f"\nreport: {path}")
 
 
@@ -116,8 +124,7 @@ def main():
 	data = os.path.join(logdir, "perf.data")
 	cg = os.path.join(logdir, "callgrind.out")
 	if args.callgrind:
-		args.wrap = ["valgrind", "--tool=callgrind", "--collect-atstart=no",
-			     f"--callgrind-out-file={cg}"]
+		args.wrap = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={cg}"]
 		name = name.replace("profile-", "callgrind-")
 	be = fe = None
 	try:
