@@ -19,6 +19,7 @@
  * Per burst: one release store of used->idx, at most one eventfd write.
  */
 #include <errno.h>
+#include <stdalign.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -114,8 +115,12 @@ vrq_split_walk(struct vrq *q, uint16_t head, uint16_t want_write, struct vrq_iov
 				w->why = VRQ_STAT_err_indirect;
 				return -1;
 			}
-			if (got < len) {
-				/* Crosses a region boundary: check the rest maps, read piecewise. */
+			if (got < len || ((uintptr_t)tbl & (alignof(struct vrq_desc) - 1)) != 0) {
+				/*
+				 * Crosses a region boundary, or misaligned (the spec sets
+				 * no alignment for indirect tables and an atomic load
+				 * needs one): check the rest maps, read piecewise.
+				 */
 				for (done = got; done < len; done += got) {
 					got = len - done;
 					if (vrq_xlate(q, d.addr + done, &got) == NULL) {

@@ -147,6 +147,8 @@ post_tx_simple(struct fx *f, uint32_t len, uint32_t seed)
 	return head;
 }
 
+static void post_raw(struct fx *f);
+
 static uint16_t
 deq(struct fx *f)
 {
@@ -275,6 +277,28 @@ test_vrq_split_tx_indirect_cross_region(void **state)
 	vrq_guest_split_publish(&f->s);
 	assert_int_equal(deq(f), 1);
 	assert_mbuf_payload(f->pkts[0], 100, 5);
+	free_pkts(f, 1);
+	assert_no_leak(f);
+}
+
+/* An indirect table at an address that is only 4-byte aligned (the spec sets none). */
+static void
+test_vrq_split_tx_indirect_misaligned(void **state)
+{
+	struct fx *f = *state;
+	uint64_t tbl = vrq_guest_alloc(&f->g, 64, 16) + 4;
+	uint64_t b0 = vrq_guest_alloc(&f->g, HDR + 80, 8);
+	uint8_t *fr = tx_frame(80, 6);
+	struct vrq_desc d = {rte_cpu_to_le_64(b0), rte_cpu_to_le_32(HDR + 80), 0, 0};
+
+	fx_start(f, RING, F_BASE);
+	vrq_guest_write(&f->g, b0, fr, HDR + 80);
+	free(fr);
+	vrq_guest_write(&f->g, tbl, &d, sizeof(d));
+	vrq_guest_split_desc_set(&f->s, 0, tbl, sizeof(d), VRQ_DESC_F_INDIRECT, 0);
+	post_raw(f);
+	assert_int_equal(deq(f), 1);
+	assert_mbuf_payload(f->pkts[0], 80, 6);
 	free_pkts(f, 1);
 	assert_no_leak(f);
 }
@@ -1207,6 +1231,7 @@ main(void)
 	    T(test_vrq_split_tx_indirect),
 	    T(test_vrq_split_tx_cross_region),
 	    T(test_vrq_split_tx_indirect_cross_region),
+	    T(test_vrq_split_tx_indirect_misaligned),
 	    T(test_vrq_split_tx_burst_limit),
 	    T(test_vrq_split_start_resyncs_to_used_idx),
 	    T(test_vrq_split_start_validates),
