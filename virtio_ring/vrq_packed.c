@@ -305,6 +305,23 @@ vrq_packed_chain_bad(struct vrq *q, enum vrq_stat_id why)
 }
 
 /*
+ * Mark the written-back descriptors dirty, after the writes: a log bit set
+ * before the write could be synced and cleared by the frontend before the
+ * data lands (live migration would then miss it).
+ */
+static __rte_noinline void
+vrq_packed_log_used(struct vrq *q, const struct vrq_packed_used *u, uint16_t idx)
+{
+	bool wrap = false; /* only the slot matters here */
+	uint16_t i;
+
+	for (i = 0; i < u->n; i++) {
+		vrq_packed_log_hva(q, &q->desc_packed[idx], sizeof(struct vrq_packed_desc));
+		vrq_packed_advance(q, &idx, &wrap, u->e[i].nb_desc);
+	}
+}
+
+/*
  * Write the buffered completions: id and len, then flags with release,
  * the first descriptor last so the driver sees the whole batch at once.
  */
@@ -325,11 +342,11 @@ vrq_packed_flush(struct vrq *q, struct vrq_packed_used *u)
 		else
 			vrq_packed_desc_complete(&q->desc_packed[idx], u->e[i].id, u->e[i].len,
 						 flags);
-		if (unlikely(q->log != NULL))
-			vrq_packed_log_hva(q, &q->desc_packed[idx], sizeof(struct vrq_packed_desc));
 		vrq_packed_advance(q, &idx, &wrap, u->e[i].nb_desc);
 	}
 	vrq_packed_desc_complete(&q->desc_packed[first_idx], u->e[0].id, u->e[0].len, first_flags);
+	if (unlikely(q->log != NULL))
+		vrq_packed_log_used(q, u, first_idx);
 	q->last_used_idx = idx;
 	q->used_wrap = wrap;
 	u->n = 0;
@@ -377,6 +394,28 @@ vrq_packed_notify(struct vrq *q, uint16_t old_idx, bool old_wrap)
 	vrq_notify_guest(q);
 }
 
+/*
+ * Chains ready at the head, up to max: only a sizing hint for the mbuf
+ * allocation (the walk re-reads and re-checks every descriptor). Scans at
+ * most 2 * VRQ_BURST_MAX slots; if all of them are available, assumes max.
+ */
+static inline uint16_t
+vrq_packed_count_ready(const struct vrq *q, uint16_t max)
+{
+	uint16_t idx = q->last_avail_idx, n = 0, i, flags;
+	bool wrap = q->avail_wrap;
+
+	for (i = 0; i < 2 * VRQ_BURST_MAX; i++) {
+		flags = vrq_packed_flags_acquire(&q->desc_packed[idx]);
+		if (!vrq_packed_is_avail(flags, wrap))
+			return RTE_MAX(n, (uint16_t)1);
+		if (!(flags & VRQ_DESC_F_NEXT) && ++n == max)
+			return n;
+		vrq_packed_advance(q, &idx, &wrap, 1);
+	}
+	return max;
+}
+
 /* 1 when the head slot holds an available descriptor, else as vrq_packed_not_avail(). */
 static inline int
 vrq_packed_peek(struct vrq *q)
@@ -404,6 +443,7 @@ vrq_packed_dequeue(struct vrq *q, struct rte_mempool *mp, struct rte_mbuf **pkts
 	/* Peek first: an idle ring costs one load, not an mbuf round trip. */
 	if (nb_pkts == 0 || vrq_packed_peek(q) <= 0)
 		return 0;
+	nb_pkts = vrq_packed_count_ready(q, nb_pkts);
 	if (unlikely(rte_pktmbuf_alloc_bulk(mp, pkts, nb_pkts) != 0)) {
 		vrq_stat_add(q, VRQ_STAT_drop_nombuf, 1);
 		return 0;
