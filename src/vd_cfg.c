@@ -855,6 +855,13 @@ vd_port_finish(struct vd_parser *p, int idx)
 		vd_cfg_error(p, lines[vd_key_index("mtu")], "mtu",
 			     "'%u' out of range 68..%u for type=vhost-user", port->mtu,
 			     VD_CFG_VHOST_MTU_MAX);
+	/* In client mode the socket file is the frontend's: vhostd cannot set its permissions. */
+	for (i = 0; port->type == VD_PORT_VHOST && port->client && i < RTE_DIM(vd_keys); i++)
+		if (lines[i] != 0 &&
+		    (strcmp(vd_keys[i].name, "owner") == 0 ||
+		     strcmp(vd_keys[i].name, "group") == 0 || strcmp(vd_keys[i].name, "perm") == 0))
+			vd_cfg_error(p, lines[i], vd_keys[i].name,
+				     "only meaningful with mode=server");
 	if (port->type == VD_PORT_VHOST && !port->client &&
 	    lines[vd_key_index("reconnect-ms")] != 0)
 		vd_cfg_error(p, lines[vd_key_index("reconnect-ms")], "reconnect-ms",

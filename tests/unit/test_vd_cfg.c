@@ -103,8 +103,7 @@ test_vd_cfg_full_valid(void **state)
 				   "[port vm1]\n"
 				   "type=vhost-user\n"
 				   "path=/run/vm1.sock\n"
-				   "mode=client\n"
-				   "reconnect-ms=250\n"
+				   "mode=server\n"
 				   "queues=4\n"
 				   "perm=0660\n"
 				   "owner=0\n"
@@ -121,9 +120,20 @@ test_vd_cfg_full_valid(void **state)
 				   "devargs = rxq_pkt_fill=1\n"
 				   "queues = 2\n"
 				   "rxd = 2048\n"
+				   "[port vm2]\n"
+				   "type=vhost-user\n"
+				   "path=/run/vm2.sock\n"
+				   "mode=client\n"
+				   "reconnect-ms=250\n"
+				   "[port n]\n"
+				   "type=vdev\n"
+				   "vdev=net_null0\n"
 				   "[link l]\n"
 				   "b = vm1\n"
 				   "a = vf0\n"
+				   "[link m]\n"
+				   "a = vm2\n"
+				   "b = n\n"
 				   "[lcore 1]\n"
 				   "ports = vm1:0, vm1:2, vf0\n"
 				   "[lcore 5]\n"
@@ -139,8 +149,10 @@ test_vd_cfg_full_valid(void **state)
 	assert_string_equal(cfg.eal_args, "--log-level=pmd.*:debug --no-telemetry");
 	assert_int_equal(cfg.tx_retries, 0);
 	assert_int_equal(cfg.stats_interval, 5);
-	assert_true(cfg.ports[0].client);
-	assert_int_equal(cfg.ports[0].reconnect_ms, 250);
+	assert_false(cfg.ports[0].client);
+	assert_true(cfg.ports[2].client);
+	assert_int_equal(cfg.ports[2].reconnect_ms, 250);
+	assert_int_equal(vd_cfg_peer(&cfg, 2), 3);
 	assert_int_equal(cfg.ports[0].perm, 0660);
 	assert_int_equal(cfg.ports[0].owner, 0);
 	assert_int_equal(cfg.ports[0].group, 0);
@@ -234,6 +246,11 @@ test_vd_cfg_bad_port_values(void **state)
 			 "t.conf:13: perm: '0444' does not give the owner read and write");
 	expect_one_error(TWO_PORTS "[port x]\ntype=vhost-user\npath=/tmp/x\npacked=maybe\n",
 			 "t.conf:13: packed: 'maybe' is not a boolean");
+	expect_one_error(TWO_PORTS
+			 "[port x]\ntype=vhost-user\npath=/tmp/x\nperm=0600\nmode=client\n",
+			 "t.conf:13: perm: only meaningful with mode=server");
+	expect_one_error(TWO_PORTS "[port x]\ntype=vhost-user\npath=/tmp/x\nreconnect-ms=5\n",
+			 "t.conf:13: reconnect-ms: only meaningful with mode=client");
 	expect_one_error(TWO_PORTS "[port x]\ntype=vhost-user\npath=/tmp/x\nmtu=65535\n",
 			 "t.conf:13: mtu: '65535' out of range 68..65517 for type=vhost-user");
 	expect_one_error(TWO_PORTS "[port x]\ntype=vhost-user\npath=/tmp/x\nowner=nosuchuser_vd\n",
