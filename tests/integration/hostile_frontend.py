@@ -1682,6 +1682,116 @@ def case_random_storm(c):
     c.expect_log = False
 
 
+# --- seeds for tests/fuzz/fuzz_vhu_msg (its record format: u8 ctl, u16 len
+# LE, len bytes; ctl bits 0-3 = fds on the record, bits 4-5 = their kind:
+# 0 memfd of 64 KiB, 1 eventfd, 2 pipe end, 3 mixed) -----------------------
+FZ_MEM = 0x10000  # the fuzzer's memfds are 64 KiB
+
+
+def fz(req, payload=b"", nfd=0, kind=0, flags=F_VERSION | F_NEED_REPLY, size=None):
+    msg = HDR.pack(req & 0xFFFFFFFF, flags & 0xFFFFFFFF,
+                   (len(payload) if size is None else size) & 0xFFFFFFFF) + payload
+    return bytes([(nfd & 0xF) | (kind << 4)]) + struct.pack("<H", len(msg)) + msg
+
+
+def fz_raw(data, nfd=0, kind=0):
+    return bytes([(nfd & 0xF) | (kind << 4)]) + struct.pack("<H", len(data)) + data
+
+
+def fz_legit(started=True):
+    """A QEMU-like handshake of one queue pair in one 64 KiB region."""
+    out = [fz(GET_FEATURES, flags=F_VERSION), fz(SET_OWNER, flags=F_VERSION),
+           fz(GET_PROTOCOL_FEATURES, flags=F_VERSION),
+           fz(SET_PROTOCOL_FEATURES, u64(PF_MQ | PF_REPLY_ACK | PF_CONFIGURE_MEM_SLOTS |
+                                         PF_LOG_SHMFD | PF_CONFIG | PF_STATUS)),
+           fz(GET_QUEUE_NUM, flags=F_VERSION),
+           fz(SET_FEATURES, u64(VF_VERSION_1 | VF_PROTOCOL_FEATURES)),
+           fz(SET_MEM_TABLE, memtable([region(GPA_BASE, FZ_MEM, QVA_BASE, 0)]), 1, 0)]
+    if started:
+        for q in (0, 1):
+            o = VQ_OFF[q]
+            out += [fz(SET_VRING_NUM, state(q, QSIZE)), fz(SET_VRING_BASE, state(q, 0)),
+                    fz(SET_VRING_ADDR, vring_addr(q, QVA_BASE + o, QVA_BASE + o + 0x2000,
+                                                  QVA_BASE + o + 0x1000)),
+                    fz(SET_VRING_CALL, u64(q), 1, 1), fz(SET_VRING_KICK, u64(q), 1, 1),
+                    fz(SET_VRING_ENABLE, state(q, 1))]
+    return out
+
+
+def fuzz_seeds():
+    M = 0xFFFFFFFFFFFFFFFF
+    pre = fz_legit(False)
+    full = fz_legit(True)
+    s = {"legit_handshake": full}
+    s["truncated_header"] = [fz_raw(HDR.pack(GET_FEATURES, F_VERSION, 0)[:7])]
+    s["truncated_payload_fds"] = [fz_raw(HDR.pack(SET_MEM_TABLE, F_VERSION, 40) +
+                                         struct.pack("<II", 1, 0), 1, 0)]
+    s["size_too_large"] = [fz(GET_FEATURES, size=0xFFFFFFFF), fz(GET_FEATURES, size=269)]
+    s["size_mismatch"] = pre[:6] + [fz(SET_FEATURES, b"\0" * 4), fz(SET_VRING_NUM, state(0, 1) * 2),
+                                    fz(SET_OWNER, u64(0)), fz(GET_FEATURES, u64(0))]
+    s["unknown_requests"] = [fz(r, u64(0)) for r in (0, 99, 0xFFFFFFFF, 26, 41, IOTLB_MSG)]
+    s["bad_flags"] = [fz(GET_FEATURES, flags=f) for f in (0, 2, 3, 5, 0x11)]
+    s["missing_fds"] = pre + [fz(SET_VRING_KICK, u64(0)), fz(SET_VRING_CALL, u64(1)),
+                              fz(SET_MEM_TABLE, memtable([region(GPA_BASE, FZ_MEM, QVA_BASE, 0)]))]
+    s["surplus_fds"] = pre + [fz(GET_FEATURES, b"", 3, 2), fz(SET_OWNER, b"", 1, 1),
+                              fz(SET_VRING_CALL, u64(0), 2, 1), fz(GET_FEATURES, b"", 15, 3)]
+    s["vring_index_range"] = pre + [fz(SET_VRING_NUM, state(i, 256)) for i in
+                                    (4, 1000, 0xFFFFFFFF)] + \
+        [fz(GET_VRING_BASE, state(0xFFFF, 0)), fz(SET_VRING_KICK, u64(0x2FF), 1, 1)]
+    s["ring_sizes"] = pre + [fz(SET_VRING_NUM, state(0, n)) for n in (0, 3, 65536, 32769)]
+    s["vring_addr_outside"] = pre + [fz(SET_VRING_NUM, state(0, QSIZE))] + [
+        fz(SET_VRING_ADDR, vring_addr(0, d, u, a)) for d, u, a in
+        ((QVA_BASE - 0x1000, QVA_BASE, QVA_BASE), (QVA_BASE + FZ_MEM - 0x800, QVA_BASE, QVA_BASE),
+         (M - 15, M - 15, M - 15), (QVA_BASE + 8, QVA_BASE + 0x2000, QVA_BASE + 0x1000))]
+    s["regions_bad"] = pre[:6] + [
+        fz(SET_MEM_TABLE, memtable([region(GPA_BASE, FZ_MEM, QVA_BASE, 0)] * 2), 2, 0),
+        fz(SET_MEM_TABLE, memtable([region(GPA_BASE, 0, QVA_BASE, 0)]), 1, 0),
+        fz(SET_MEM_TABLE, memtable([region(M - 0xFFF, 0x2000, QVA_BASE, 0)]), 1, 0),
+        fz(SET_MEM_TABLE, memtable([region(GPA_BASE, 0x2000, QVA_BASE, M - 0xFFF)]), 1, 0),
+        fz(SET_MEM_TABLE, memtable([region(GPA_BASE, 1 << 20, QVA_BASE, 0)]), 1, 0),
+        fz(SET_MEM_TABLE, struct.pack("<II", 0xFFFFFFFF, 0) +
+           region(GPA_BASE, 0x1000, QVA_BASE, 0), 1, 0),
+        fz(SET_MEM_TABLE, memtable([region(GPA_BASE, 0x1000, QVA_BASE, 0)]), 1, 2)]
+    s["out_of_order"] = pre[:6] + [
+        fz(SET_VRING_ADDR, vring_addr(0, QVA_BASE, QVA_BASE + 0x2000, QVA_BASE + 0x1000)),
+        fz(SET_VRING_KICK, u64(0), 1, 1)] + pre[6:] + [fz(SET_VRING_KICK, u64(0), 1, 1),
+                                                        fz(RESET_OWNER),
+                                                        fz(SET_VRING_KICK, u64(0), 1, 1)]
+    s["features_not_offered"] = [fz(SET_FEATURES, u64(M)), fz(SET_PROTOCOL_FEATURES, u64(M)),
+                                 fz(SET_PROTOCOL_FEATURES, u64(PF_REPLY_ACK)),
+                                 fz(GET_QUEUE_NUM), fz(SET_LOG_BASE, struct.pack("<QQ", 0x1000, 0),
+                                                       1, 0)]
+    s["reconfigure_started_ring"] = full + [
+        fz(SET_VRING_NUM, state(1, 512)), fz(SET_VRING_BASE, state(1, 7)),
+        fz(SET_VRING_ADDR, vring_addr(1, QVA_BASE + 0x8000, QVA_BASE + 0xA000, QVA_BASE + 0x9000)),
+        fz(SET_FEATURES, u64(VF_PROTOCOL_FEATURES)), fz(GET_VRING_BASE, state(1, 0)),
+        fz(SET_MEM_TABLE, memtable([region(GPA_BASE, FZ_MEM // 2, QVA_BASE, 0)]), 1, 0)]
+    s["pipe_fds"] = pre + [fz(SET_VRING_CALL, u64(0), 1, 2), fz(SET_VRING_KICK, u64(0), 1, 2),
+                           fz(SET_VRING_ERR, u64(0), 1, 2), fz(SET_LOG_FD, b"", 1, 2)]
+    s["mem_slots"] = pre + [fz(GET_MAX_MEM_SLOTS),
+                            fz(ADD_MEM_REG, u64(0) + region(GPA_BASE + 0x1000, 0x1000, QVA_BASE, 0),
+                               1, 0),
+                            fz(ADD_MEM_REG, u64(0) + region(GPA_BASE + FZ_MEM, 0x1000,
+                                                            QVA_BASE + FZ_MEM, 0), 1, 0),
+                            fz(REM_MEM_REG, u64(0) + region(GPA_BASE, FZ_MEM, QVA_BASE, 0)),
+                            fz(REM_MEM_REG, u64(0) + region(1, 2, 3, 4), 1, 0)]
+    s["config_and_log"] = pre + [fz(GET_CONFIG, struct.pack("<III", 250, 10, 0) + bytes(10)),
+                                 fz(GET_CONFIG, struct.pack("<III", 0, 24, 0) + bytes(24)),
+                                 fz(SET_CONFIG, struct.pack("<III", 0, 6, 0) + bytes(6)),
+                                 fz(SET_LOG_BASE, struct.pack("<QQ", 1 << 40, 0), 1, 0),
+                                 fz(SET_STATUS, u64(0x1FF)), fz(GET_STATUS),
+                                 fz(NET_SET_MTU, u64(67)), fz(SEND_RARP, u64(0x1234))]
+    return s
+
+
+def write_corpus(d):
+    os.makedirs(d, exist_ok=True)
+    for name, recs in sorted(fuzz_seeds().items()):
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(b"".join(recs))
+    print("%d seeds written to %s" % (len(fuzz_seeds()), d))
+
+
 CASES = [
     ("truncated_header", case_truncated_header),
     ("truncated_payload_close", case_truncated_payload_close),
@@ -1737,11 +1847,16 @@ def main():
     ap.add_argument("--log", help="vhostd log file (for the refusal lines)")
     ap.add_argument("--only", help="comma-separated case names")
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--write-corpus", metavar="DIR",
+                    help="write seed inputs for tests/fuzz/fuzz_vhu_msg and exit")
     ap.add_argument("--seed", type=int, default=20240501)
     ap.add_argument("--storm-seconds", type=float, default=6.0)
     ap.add_argument("--mutant", choices=sorted(MUTANTS),
                     help="a deliberately broken expectation (the run must fail)")
     args = ap.parse_args()
+    if args.write_corpus:
+        write_corpus(args.write_corpus)
+        return 0
     if args.list:
         for n, _ in CASES:
             print(n)
