@@ -142,7 +142,8 @@ vd_start()
 	local name=$1
 	shift
 	[ -n "${VD_VERBOSE:-}" ] && vd_log "start $name: $*"
-	echo "# $*" >"$VD_TMP/$name.log"
+	# appended: a process restarted under the same name keeps its history
+	echo "# $*" >>"$VD_TMP/$name.log"
 	"$@" </dev/null >>"$VD_TMP/$name.log" 2>&1 &
 	VD_PIDS+=($!)
 	VD_NAMES+=("$name")
@@ -256,6 +257,9 @@ vd_cleanup()
 	for ((i = ${#VD_CLEANUP_CMDS[@]} - 1; i >= 0; i--)); do
 		eval "${VD_CLEANUP_CMDS[$i]}" >/dev/null 2>&1
 	done
+	# EAL makes a runtime directory even with --in-memory (telemetry socket)
+	# and leaves it behind: remove ours, found by our unique prefix.
+	rm -rf "${XDG_RUNTIME_DIR:-/var/run}/dpdk/${VD_UNIQ}-"* 2>/dev/null
 	if [ $rc != 0 ] && [ $rc != 77 ] || [ "$VD_FAILED" = 1 ]; then
 		local shown=" "
 		for i in "${VD_NAMES[@]}"; do
@@ -436,7 +440,9 @@ vd_topo_ports()
 	# mbufs (VD_MBUF_SIZE) its ring frames grow to match.
 	[ -n "${VD_MBUF_SIZE:-}" ] && afp=",blocksz=20480,framesz=10240"
 	case $TOPO in
-	ring) echo "vhost:$S0:$q vdev:net_ring_${VD_UNIQ}" ;;
+	# (vdev names are per process with --in-memory; the ring PMD derives
+	# rte_ring names from them, which must stay under 29 characters)
+	ring) echo "vhost:$S0:$q vdev:net_ring_lo" ;;
 	g2g) echo "vhost:$S0:$q vhost:$S1:$q" ;;
 	tap)
 		echo "vhost:$S0:$q vdev:net_tap_${VD_UNIQ},iface=$IF_A"
@@ -477,6 +483,14 @@ vd_topo_after_backend()
 		ip link show "$IF_A" >/dev/null 2>&1 || vd_fail "no TAP $IF_A"
 		sysctl -qw "net.ipv6.conf.$IF_A.disable_ipv6=1" 2>/dev/null
 		ip link set "$IF_A" mtu 9000 up
+		# Frames sent before the TAP has carrier fail in af_packet's TX
+		# (counted as tx-errors): wait for LOWER_UP, which comes when
+		# the backend has started the TAP port.
+		for ((i = 0; i < 100; i++)); do
+			ip link show "$IF_A" | grep -q LOWER_UP && break
+			sleep 0.1
+		done
+		ip link show "$IF_A" | grep -q LOWER_UP || vd_fail "TAP $IF_A has no carrier"
 		;;
 	esac
 }
@@ -505,6 +519,25 @@ vd_pktcheck()
 		"$VD_TMP/$name.log" | head -5 | sed "s/^/$name: /" >&2
 	vd_check_log_clean "$name"
 	return $rc
+}
+
+# vd_xstat PREFIX PORT NAME: one xstat of ethdev PORT of the DPDK process
+# whose EAL file prefix is ${VD_UNIQ}-PREFIX ("vhostd" for the vhostd
+# backend, "backend" for testpmd), read through its telemetry socket
+# (prints nothing when unavailable).
+vd_xstat()
+{
+	python3 - "${XDG_RUNTIME_DIR:-/var/run}/dpdk/${VD_UNIQ}-$1/dpdk_telemetry.v2" "$2" "$3" <<'PYEOF'
+import json, socket, sys
+try:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sys.argv[1])
+    s.recv(4096)
+    s.send(("/ethdev/xstats," + sys.argv[2]).encode())
+    print(json.loads(s.recv(1 << 20).decode())["/ethdev/xstats"].get(sys.argv[3], ""))
+except (OSError, ValueError, KeyError, TypeError):
+    pass
+PYEOF
 }
 
 # vd_summary_field NAME KEY: a value of the PKTCHECK line in NAME.log.

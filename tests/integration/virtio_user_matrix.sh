@@ -41,9 +41,11 @@ vd_need_hugepages 768
 # the kernel drop, so they get a small margin and a paced rate.
 LOSS=0
 PACE=()
+KERNEL=
 vd_topo_init "$TOPO"
 case $TOPO in
 tap | afpacket)
+	KERNEL=1
 	LOSS=${VD_KERNEL_LOSS:-0.5}
 	PACE=(--rate 20000 --allow-foreign)
 	;;
@@ -96,11 +98,24 @@ run_case()
 	esac
 	name="q${q}_${ring}_mrg${mrg}_${size}"
 	NCASES=$((NCASES + 1))
+	local args=(--queues "$q" --size "$size" --count "$count" --window "$window"
+		--max-loss "$LOSS" --timeout 30 --link-timeout 10 "${PACE[@]}")
 	# shellcheck disable=SC2046
-	if ! vd_pktcheck "$name" "$(guest_devs "$q" "$extra")" -- $(guest_mode) --queues "$q" \
-		--size "$size" --count "$count" --window "$window" --max-loss "$LOSS" \
-		--timeout 30 --link-timeout 15 "${PACE[@]}"; then
-		FAILS+=("$name")
+	if ! vd_pktcheck "$name" "$(guest_devs "$q" "$extra")" -- $(guest_mode) "${args[@]}"; then
+		# The kernel is not ours and the machine is shared: a kernel path
+		# that only lost frames (nothing corrupt, duplicated, reordered or
+		# misrouted) gets one more try, and the log says so.
+		if [ -n "$KERNEL" ] && [ "$(vd_summary_field "$name" corrupt)" = 0 ] &&
+			[ "$(vd_summary_field "$name" dup)" = 0 ] &&
+			[ "$(vd_summary_field "$name" reordered)" = 0 ] &&
+			[ "$(vd_summary_field "$name" misrouted)" = 0 ]; then
+			vd_log "$name: loss on a kernel path, trying once more"
+			# shellcheck disable=SC2046
+			vd_pktcheck "${name}_again" "$(guest_devs "$q" "$extra")" -- $(guest_mode) \
+				"${args[@]}" || FAILS+=("$name")
+		else
+			FAILS+=("$name")
+		fi
 	fi
 	vd_alive backend || vd_fail "backend died during $name"
 }
