@@ -257,6 +257,19 @@ vhu_ctl_on_event(const struct epoll_event *ev)
 
 static void vhu_sock_free_locked(struct vhu_sock *s);
 
+/* The thread is gone or going: forget it (vhu_api_mutex held). */
+static void
+vhu_ctl_release(void)
+{
+	int fd = vhu_wake_fd;
+
+	vhu_ctl_running = false;
+	__atomic_store_n(&vhu_wake_fd, -1, __ATOMIC_RELAXED);
+	close(fd);
+	close(vhu_epfd);
+	vhu_epfd = -1;
+}
+
 static void *
 vhu_ctl_main(void *arg)
 {
@@ -280,6 +293,17 @@ vhu_ctl_main(void *arg)
 		for (i = 0; i < VHU_SOCKS_MAX; i++)
 			if (vhu_socks[i] != NULL && vhu_socks[i]->doomed)
 				vhu_sock_free_locked(vhu_socks[i]);
+		/*
+		 * The last socket went from a callback: nobody will join us, so
+		 * stop alone, unless a create holds the API mutex right now.
+		 */
+		if (vhu_nb_socks == 0 && pthread_mutex_trylock(&vhu_api_mutex) == 0) {
+			vhu_ctl_release();
+			pthread_detach(pthread_self());
+			pthread_mutex_unlock(&vhu_api_mutex);
+			pthread_mutex_unlock(&vhu_ctl_mutex);
+			break;
+		}
 		pthread_mutex_unlock(&vhu_ctl_mutex);
 	}
 	return NULL;
@@ -327,19 +351,12 @@ err_ep:
 static void
 vhu_ctl_stop_thread(void)
 {
-	int fd;
-
 	pthread_mutex_lock(&vhu_ctl_mutex);
 	vhu_ctl_stop = true;
 	pthread_mutex_unlock(&vhu_ctl_mutex);
 	vhu_ctl_wake_async();
 	pthread_join(vhu_ctl_tid, NULL);
-	vhu_ctl_running = false;
-	fd = vhu_wake_fd;
-	__atomic_store_n(&vhu_wake_fd, -1, __ATOMIC_RELAXED);
-	close(fd);
-	close(vhu_epfd);
-	vhu_epfd = -1;
+	vhu_ctl_release();
 }
 
 static int

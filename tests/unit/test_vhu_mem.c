@@ -346,6 +346,40 @@ test_vhu_mem_shrunk_file_sigbus(void **state)
 	assert_null(f->s->dev.mem);
 }
 
+static void
+test_vhu_mem_hugetlb_unaligned_offset(void **state)
+{
+	struct fx *f = *state;
+	const uint64_t huge = 2u << 20;
+	struct vhu_mem_table_msg t = {.nb_regions = 1};
+	volatile uint8_t *hva;
+	uint8_t *fe_view;
+	int fd;
+
+	fd = memfd_create("vhu-huge", MFD_CLOEXEC | MFD_HUGETLB);
+	if (fd < 0 || ftruncate(fd, 2 * huge) < 0) {
+		if (fd >= 0)
+			close(fd);
+		skip();
+	}
+	fe_view = mmap(NULL, 2 * huge, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	assert_true(fe_view != MAP_FAILED);
+	/* The region starts one 4 KiB page into the second huge page. */
+	t.regions[0] =
+	    (struct vhu_mem_region_msg){.gpa = 0,
+					.size = 0x10000,
+					.qva = (uint64_t)(uintptr_t)fe_view + huge + 4096,
+					.mmap_offset = huge + 4096};
+	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_MEM_TABLE, &t, 8 + 32, &fd, 1), 0);
+	assert_int_equal(f->s->dev.maps[0].len % huge, 0);
+	fe_view[huge + 4096 + 10] = 0xa5;
+	hva = vhu_mem_qva_to_hva(f->s->dev.mem, t.regions[0].qva + 10, 1);
+	assert_non_null(hva);
+	assert_int_equal(hva[0], 0xa5);
+	munmap(fe_view, 2 * huge);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -361,6 +395,7 @@ main(void)
 	    T(test_vhu_mem_add_rem_reg),
 	    T(test_vhu_mem_log_base),
 	    T(test_vhu_mem_shrunk_file_sigbus),
+	    T(test_vhu_mem_hugetlb_unaligned_offset),
 #undef T
 	};
 

@@ -267,6 +267,36 @@ test_vhu_sock_restarted_backend_reattaches(void **state)
 	close(lfd);
 }
 
+static void
+destroy_on_close(struct vhu_sock *s, void *ctx)
+{
+	(void)ctx;
+	vhu_sock_destroy(s); /* from the control thread: deferred, then freed */
+}
+
+static void
+test_vhu_sock_destroy_from_callback(void **state)
+{
+	const struct vhu_ops ops = {.connection_closed = destroy_on_close};
+	struct vhu_sock_conf conf = {.path = path,
+				     .max_queue_pairs = 1,
+				     .owner = (uid_t)-1,
+				     .group = (gid_t)-1,
+				     .numa_node = -1};
+	struct vhu_fe fe;
+	uint64_t v;
+
+	(void)state;
+	assert_non_null(vhu_sock_create(&conf, &ops, NULL));
+	vhu_fe_init(&fe);
+	assert_int_equal(vhu_fe_connect(&fe, path), 0);
+	assert_int_equal(vhu_fe_get_u64(&fe, VHU_REQ_GET_FEATURES, &v), 0);
+	vhu_fe_close(&fe);
+	/* The socket file goes with the socket; the idle control thread stops too. */
+	assert_true(VHU_FE_WAIT(access(path, F_OK) != 0));
+	assert_true(VHU_FE_WAIT(vhu_fe_count_fds() == nb_fds));
+}
+
 int
 main(void)
 {
@@ -279,6 +309,7 @@ main(void)
 	    T(test_vhu_sock_rapid_connect_disconnect),
 	    T(test_vhu_sock_client_dials_and_redials),
 	    T(test_vhu_sock_restarted_backend_reattaches),
+	    T(test_vhu_sock_destroy_from_callback),
 #undef T
 	};
 
