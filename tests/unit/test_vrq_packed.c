@@ -1025,6 +1025,92 @@ test_vrq_packed_tx_pool_empty(void **state)
 	t_rx_one_check(c, id, 100, 1);
 }
 
+/* ---- Offloads the guest did not negotiate: completed in software ---- */
+
+static uint16_t
+t_csum_fold(const uint8_t *p, size_t n, uint32_t acc)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		acc += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		acc += (uint32_t)p[n - 1] << 8;
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)acc;
+}
+
+/* Ethernet + IPv4 + TCP + payload, TSO requested with an MSS of 1000. */
+static struct rte_mbuf *
+t_tso_pkt(uint32_t payload)
+{
+	struct rte_mbuf *m = t_mbuf(14 + 20 + 20 + payload, 1024, 9);
+	uint8_t *p = rte_pktmbuf_mtod(m, uint8_t *);
+
+	memset(p, 0, 54);
+	p[12] = 0x08;
+	p[14] = 0x45;
+	p[16] = (uint8_t)((40 + payload) >> 8);
+	p[17] = (uint8_t)(40 + payload);
+	p[22] = 64;
+	p[23] = 6;
+	p[26] = 10;
+	p[29] = 1;
+	p[30] = 10;
+	p[33] = 2;
+	p[46] = 5 << 4;
+	p[47] = 0x18; /* PSH ACK */
+	m->l2_len = 14;
+	m->l3_len = 20;
+	m->l4_len = 20;
+	m->tso_segsz = 1000;
+	m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM |
+		      RTE_MBUF_F_TX_TCP_SEG;
+	return m;
+}
+
+/* No GUEST_CSUM/TSO: a TSO packet reaches the guest as valid, checksummed segments. */
+static void
+test_vrq_packed_rx_sw_tso(void **state)
+{
+	static uint8_t got[T_HDR + 2048];
+	struct t_ctx *c = *state;
+	uint32_t lens[1] = {2048}, ulen, seq = 0, plen;
+	struct rte_mbuf *m;
+	uint16_t uid, i;
+	uint8_t ph[12];
+
+	t_start(c, 16, T_FEATURES, T_VQ_RX);
+	for (i = 0; i < 6; i++)
+		vrq_guest_packed_post_rx(&c->p, lens, 1, 0);
+	m = t_tso_pkt(3500);
+	assert_int_equal(vrq_enqueue_burst(c->q, &m, 1), 1);
+	rte_pktmbuf_free(m); /* still the caller's */
+	assert_int_equal(t_stat(c, VRQ_STAT_sw_gso), 1);
+	for (i = 0; i < 4; i++) {
+		const uint8_t *ip = got + T_HDR + 14, *th = ip + 20;
+
+		assert_int_equal(vrq_guest_packed_used_get(&c->p, &uid, &ulen), 1);
+		vrq_guest_packed_chain_read(&c->p, uid, got, ulen);
+		plen = i < 3 ? 1000 : 500;
+		assert_int_equal(ulen, T_HDR + 54 + plen);
+		assert_int_equal(got[0], 0); /* nothing left for the guest to do */
+		assert_int_equal(ip[2] << 8 | ip[3], 40 + plen);
+		assert_int_equal(t_csum_fold(ip, 20, 0), 0xffff);
+		memcpy(ph, ip + 12, 8);
+		ph[8] = 0;
+		ph[9] = 6;
+		ph[10] = (uint8_t)((20 + plen) >> 8);
+		ph[11] = (uint8_t)(20 + plen);
+		assert_int_equal(t_csum_fold(th, 20 + plen, t_csum_fold(ph, 12, 0)), 0xffff);
+		assert_int_equal((uint32_t)(th[4] << 24 | th[5] << 16 | th[6] << 8 | th[7]), seq);
+		assert_int_equal(th[13] & 0x08, i == 3 ? 0x08 : 0); /* PSH on the last only */
+		seq += plen;
+	}
+	assert_int_equal(vrq_guest_packed_used_get(&c->p, &uid, &ulen), 0);
+}
+
 static int
 t_eal_setup(void **state)
 {
@@ -1091,6 +1177,7 @@ main(void)
 	    T(test_vrq_packed_rejects_readable_in_rx),
 	    T(test_vrq_packed_rejects_bad_id_rx),
 	    T(test_vrq_packed_tx_pool_empty),
+	    T(test_vrq_packed_rx_sw_tso),
 	};
 
 	return cmocka_run_group_tests_name("vrq_packed", tests, t_eal_setup, t_eal_teardown);
