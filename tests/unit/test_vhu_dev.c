@@ -392,6 +392,34 @@ test_vhu_dev_reset_device(void **state)
 	assert_non_null(f->s->dev.mem);
 }
 
+static void
+test_vhu_dev_packed_ring_base_round_trip(void **state)
+{
+	struct fx *f = *state;
+	struct vhu_vring_state st = {.index = 0, .num = 256};
+	struct vhu_vring_addr a = {.index = 0};
+	uint64_t v = 0;
+	int efd = eventfd(0, EFD_CLOEXEC);
+
+	assert_int_equal(
+	    vhu_fe_call_u64(&f->fe, VHU_REQ_SET_FEATURES, FEATURES | VRQ_FBIT(VRQ_F_RING_PACKED)),
+	    0);
+	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
+	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_NUM, &st, sizeof(st), NULL, 0), 0);
+	st.num = 0x8000 | 5; /* avail wrap counter 1, next slot 5 */
+	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_BASE, &st, sizeof(st), NULL, 0), 0);
+	/* Packed event areas are 4 bytes: right at the end of region 0 is fine. */
+	a.desc_qva = vhu_fe_qva(&f->fe, 0, 0x4000);
+	a.avail_qva = vhu_fe_qva(&f->fe, 0, REGION_SIZE - 8);
+	a.used_qva = vhu_fe_qva(&f->fe, 0, REGION_SIZE - 4);
+	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_ADDR, &a, sizeof(a), NULL, 0), 0);
+	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_KICK, &v, sizeof(v), &efd, 1), 0);
+	assert_int_equal(vhu_fe_vring_enable(&f->fe, 0, true), 0);
+	assert_true(vrq_is_started(vhu_sock_vrq(f->s, 0)));
+	assert_int_equal(vhu_fe_get_vring_base(&f->fe, 0), 0x8000 | 5);
+	close(efd);
+}
+
 int
 main(void)
 {
@@ -411,6 +439,7 @@ main(void)
 	    T(test_vhu_dev_call_fd_replaced),
 	    T(test_vhu_dev_queue_num_config_mtu_status),
 	    T(test_vhu_dev_reset_device),
+	    T(test_vhu_dev_packed_ring_base_round_trip),
 #undef T
 	};
 

@@ -23,6 +23,7 @@
 
 #include "vhu_frontend.h"
 #include "vhu_internal.h"
+#include "vrq_internal.h"
 
 #define REGION_SIZE (2u << 20)
 #define FEATURES (VRQ_FBIT(VRQ_F_VERSION_1) | VRQ_FBIT(VRQ_F_PROTOCOL_FEATURES))
@@ -313,6 +314,17 @@ test_vhu_mem_log_base(void **state)
 	assert_int_equal(hdr.request, VHU_REQ_SET_LOG_BASE);
 	assert_non_null(f->s->dev.log);
 	assert_int_equal(f->s->dev.log->size, 4096);
+	/* The log reaches the queues only while LOG_ALL is negotiated. */
+	assert_null(vhu_sock_vrq(f->s, 0)->log);
+	assert_int_equal(
+	    vhu_fe_call_u64(&f->fe, VHU_REQ_SET_FEATURES, FEATURES | VRQ_FBIT(VRQ_F_LOG_ALL)), 0);
+	assert_ptr_equal(vhu_sock_vrq(f->s, 0)->log, f->s->dev.log);
+	assert_ptr_equal(vhu_sock_vrq(f->s, 1)->log, f->s->dev.log);
+	f->fe.regions[0].addr[0] = 0;
+	vrq_log_write(vhu_sock_vrq(f->s, 0), 3 * VRQ_LOG_PAGE, 1);
+	assert_int_equal(f->fe.regions[0].addr[0], 1u << 3); /* the frontend sees the bit */
+	assert_int_equal(vhu_fe_call_u64(&f->fe, VHU_REQ_SET_FEATURES, FEATURES), 0);
+	assert_null(vhu_sock_vrq(f->s, 0)->log);
 	/* A log larger than its file cannot be mapped: the connection is closed. */
 	l.mmap_size = 4 * REGION_SIZE;
 	assert_int_equal(
