@@ -17,6 +17,9 @@
  * table of our guest mappings, maps a zero page over the faulting page so
  * the access completes, and flags the owning socket; the control thread then
  * drops that device. Faults outside our mappings go to the previous handler.
+ * The teardown unmaps only after taking every queue lock, and the datapath
+ * touches guest memory only inside a burst under its queue lock, so the
+ * faulting access always completes on the zero page before the unmap.
  */
 #define _GNU_SOURCE
 #include <errno.h>
