@@ -109,6 +109,13 @@ vd_fwd_sw_offload(struct vd_fwd_queue *q, uint16_t tx_retries, struct rte_mbuf *
 	for (i = 0; i < nb; i++) {
 		struct rte_mbuf *m = pkts[i];
 
+		/* A chain the port cannot send: one segment if it fits, else dropped. */
+		if (unlikely(m->nb_segs > 1) && !(q->tx_offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) &&
+		    rte_pktmbuf_linearize(m) != 0) {
+			rte_pktmbuf_free(m);
+			vd_fwd_count(q, VD_FWD_STAT_drop_offload, 1);
+			continue;
+		}
 		if (!(m->ol_flags & VD_FWD_OL_MASK)) {
 			out[nb_out++] = m;
 			continue;

@@ -26,7 +26,8 @@
 	X(tx_retries, "tx_burst calls repeated because the TX ring was full")                    \
 	X(drop_tx,                                                                               \
 	  "packets dropped: not taken by the tx queue after the retries (ring full, link down)") \
-	X(drop_offload, "packets dropped: offload could not be completed in software")           \
+	X(drop_offload,                                                                          \
+	  "packets dropped: offload not completed in software, or a chain the port cannot send") \
 	X(sw_offload, "packets whose offloads were completed in software")                       \
 	X(bursts, "non-empty rx bursts")
 

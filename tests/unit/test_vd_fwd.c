@@ -273,6 +273,44 @@ test_vd_fwd_bad_offload_dropped(void **state)
 	assert_int_equal(rte_mempool_in_use_count(mp), 0);
 }
 
+/* A chain of @p nb segments of @p len bytes each. */
+static struct rte_mbuf *
+chain(unsigned int nb, uint16_t len)
+{
+	struct rte_mbuf *head = udp_packet(len, 0), *m;
+	unsigned int i;
+
+	for (i = 1; i < nb; i++) {
+		m = rte_pktmbuf_alloc(mp);
+		assert_non_null(m);
+		assert_non_null(rte_pktmbuf_append(m, len));
+		assert_int_equal(rte_pktmbuf_chain(head, m), 0);
+	}
+	return head;
+}
+
+static void
+test_vd_fwd_chain_without_multi_segs(void **state)
+{
+	struct vd_fwd_stats st;
+	struct rte_mbuf *m = NULL;
+
+	(void)state;
+	lc.queues[0].sw_offload = true;
+	lc.queues[0].tx_offloads = 0; /* no RTE_ETH_TX_OFFLOAD_MULTI_SEGS */
+	assert_int_equal(rte_ring_enqueue(a_rx, chain(2, 100)), 0);  /* fits one mbuf */
+	assert_int_equal(rte_ring_enqueue(a_rx, chain(3, 1500)), 0); /* does not */
+	assert_int_equal(vd_fwd_poll(&lc), 2);
+	vd_fwd_stats_read(&lc.queues[0], &st);
+	assert_int_equal(st.v[VD_FWD_STAT_tx_packets], 1);
+	assert_int_equal(st.v[VD_FWD_STAT_drop_offload], 1);
+	assert_int_equal(rte_ring_dequeue(b_tx, (void **)&m), 0);
+	assert_int_equal(m->nb_segs, 1);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 200);
+	rte_pktmbuf_free(m);
+	assert_int_equal(rte_mempool_in_use_count(mp), 0);
+}
+
 static void
 test_vd_fwd_stop_flag(void **state)
 {
@@ -295,6 +333,7 @@ main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_vd_fwd_hw_offload_left_to_port, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vd_fwd_bad_offload_dropped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_vd_fwd_chain_without_multi_segs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vd_fwd_stop_flag, setup, teardown),
 	};
 
