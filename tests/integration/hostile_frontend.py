@@ -670,8 +670,12 @@ class Harness:
             for n in notes:
                 print("       note: " + n, flush=True)
         if not dead:
-            end_fds = len(self.d.fds())
+            end_fds = len(self.settle_fds()[1])
             print("daemon fds: %d at start, %d at end" % (start_fds, end_fds))
+            if end_fds - start_fds > FD_SLACK:
+                self.results.append(("fd_total", "FAIL", ["%d fds more after the whole run" %
+                                                          (end_fds - start_fds)]))
+                print("FAIL fd_total: %d fds more after the whole run" % (end_fds - start_fds))
         failed = [r for r in self.results if r[1] != "PASS"]
         print("SUMMARY: %d cases, %d passed, %d failed%s" %
               (len(self.results), len(self.results) - len(failed), len(failed),
