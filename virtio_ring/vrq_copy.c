@@ -402,7 +402,7 @@ int
 vrq_offload_sw(struct vrq *q, struct rte_mbuf *m, struct rte_mbuf **out, uint16_t nb_out)
 {
 	uint64_t f = q->features, ol = m->ol_flags, capa = 0;
-	bool gso_sw = false;
+	bool gso_sw = false, csum_sw;
 	struct rte_mbuf *s;
 	int n;
 
@@ -414,6 +414,9 @@ vrq_offload_sw(struct vrq *q, struct rte_mbuf *m, struct rte_mbuf **out, uint16_
 	}
 	if ((ol & RTE_MBUF_F_TX_TCP_SEG) && !(capa & RTE_ETH_TX_OFFLOAD_TCP_TSO))
 		gso_sw = true;
+	/* Only count work actually done: TSO of one IP version may need none. */
+	csum_sw = (ol & RTE_MBUF_F_TX_IP_CKSUM) ||
+		  ((ol & RTE_MBUF_F_TX_L4_MASK) && !(capa & RTE_ETH_TX_OFFLOAD_TCP_CKSUM));
 	/*
 	 * vrq_offload_complete() consumes the original when it segments; our
 	 * caller frees what the burst reports as sent. An extra reference per
@@ -429,6 +432,9 @@ vrq_offload_sw(struct vrq *q, struct rte_mbuf *m, struct rte_mbuf **out, uint16_
 		vrq_stat_add(q, gso_sw ? VRQ_STAT_err_gso : VRQ_STAT_err_csum, 1);
 		return n < 0 ? n : -EINVAL;
 	}
-	vrq_stat_add(q, gso_sw ? VRQ_STAT_sw_gso : VRQ_STAT_sw_csum, 1);
+	if (gso_sw)
+		vrq_stat_add(q, VRQ_STAT_sw_gso, 1);
+	else if (csum_sw)
+		vrq_stat_add(q, VRQ_STAT_sw_csum, 1);
 	return n;
 }

@@ -1184,6 +1184,28 @@ test_vrq_split_rx_tso_to_guest_with_tso(void **state)
 	assert_no_leak(f);
 }
 
+/* TSO4 but not TSO6: an IPv4 TSO packet still goes out as one GSO frame, no sw work. */
+static void
+test_vrq_split_rx_tso4_only_guest(void **state)
+{
+	struct fx *f = *state;
+	struct rte_mbuf *m = tcp4_mbuf(4000, RTE_MBUF_F_TX_TCP_SEG, 1000);
+	uint64_t feat = F_BASE | VRQ_FBIT(VRQ_F_NET_GUEST_CSUM) | VRQ_FBIT(VRQ_F_NET_GUEST_TSO4);
+	struct vrq_net_hdr h;
+	uint32_t sl = 8192;
+
+	fx_start_rx(f, RING, feat);
+	vrq_guest_split_post_rx(&f->s, &sl, 1, 0);
+	assert_int_equal(vrq_enqueue_burst(f->q, &m, 1), 1);
+	assert_int_equal(stat(f, VRQ_STAT_sw_gso), 0);
+	assert_int_equal(stat(f, VRQ_STAT_sw_csum), 0);
+	vrq_guest_split_chain_read(&f->s, 0, &h, sizeof(h));
+	assert_int_equal(h.gso_type, VRQ_NET_HDR_GSO_TCPV4);
+	assert_int_equal(rte_le_to_cpu_16(h.gso_size), 1000);
+	rte_pktmbuf_free(m);
+	assert_no_leak(f);
+}
+
 static void
 test_vrq_split_in_order_accepted(void **state)
 {
@@ -1273,6 +1295,7 @@ main(void)
 	    T(test_vrq_split_rx_sw_csum_for_guest_without_csum),
 	    T(test_vrq_split_rx_sw_gso_for_guest_without_tso),
 	    T(test_vrq_split_rx_tso_to_guest_with_tso),
+	    T(test_vrq_split_rx_tso4_only_guest),
 	    T(test_vrq_split_in_order_accepted),
 	};
 
