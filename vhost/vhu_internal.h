@@ -99,6 +99,7 @@ struct vhu_dev {
 	uint64_t peer_log_sec;
 	uint32_t peer_log_count;
 	uint32_t peer_log_suppressed;
+	uint64_t peer_log_calls; /* lets the dispatcher log a refusal exactly once */
 };
 
 struct vhu_sock {

@@ -108,6 +108,7 @@ vhu_peer_log(struct vhu_dev *dev, const char *fmt, ...)
 	char line[256];
 	va_list ap;
 
+	dev->peer_log_calls++;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	if ((uint64_t)ts.tv_sec != dev->peer_log_sec) {
 		if (dev->peer_log_suppressed != 0)
@@ -241,6 +242,7 @@ static int
 vhu_msg_dispatch(struct vhu_dev *dev, struct vhu_msg *msg)
 {
 	const struct vhu_msg_spec *spec = NULL;
+	uint64_t logged = dev->peer_log_calls;
 	struct vhu_sock *s = dev->s;
 	int rc;
 
@@ -261,8 +263,11 @@ vhu_msg_dispatch(struct vhu_dev *dev, struct vhu_msg *msg)
 		return -ECONNRESET; /* the handler's callback closed the connection */
 	if (rc < 0) {
 		vhu_stat_inc(s, VHU_STAT_msg_errors);
-		if (spec != NULL)
+		/* One line per refusal: the reason if the check or handler gave one. */
+		if (spec != NULL && dev->peer_log_calls == logged)
 			vhu_peer_log(dev, "%s: refused: %s", spec->name, strerror(-rc));
+		else if (spec != NULL)
+			VHU_LOG(DEBUG, s, "%s: refused: %s", spec->name, strerror(-rc));
 		if (spec != NULL && (spec->flags & VHU_F_FATAL))
 			return -EPROTO;
 	}
@@ -380,6 +385,9 @@ vhu_msg_on_readable(struct vhu_dev *dev)
 
 	for (budget = 0; budget < VHU_MSG_BUDGET; budget++) {
 		rc = vhu_msg_recv(dev);
+		if (rc == -EPROTO)
+			vhu_stat_inc(dev->s,
+				     VHU_STAT_msg_errors); /* framing: the connection goes */
 		if (rc <= 0)
 			return rc;
 		memset(&msg, 0, sizeof(msg));

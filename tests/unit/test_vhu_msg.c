@@ -68,6 +68,9 @@ fx_teardown(void **state)
 	return 0;
 }
 
+static char *log_buf;
+static size_t log_len;
+
 static void
 assert_alive(struct fx *f)
 {
@@ -213,15 +216,18 @@ static void
 test_vhu_msg_truncated_then_eof(void **state)
 {
 	struct fx *f = *state;
-	struct vhu_msg_hdr hdr = {VHU_REQ_SET_VRING_CALL, VHU_FLAG_VERSION, 8};
+	struct vhu_msg_hdr hdr = {VHU_REQ_SET_MEM_TABLE, VHU_FLAG_VERSION, 8 + 2 * 32};
+	uint8_t buf[12 + 20] = {0};
 	int efd = eventfd(0, EFD_CLOEXEC), before = vhu_fe_count_fds();
 
-	/* Half a header with an fd, then the frontend goes away. */
-	assert_int_equal(vhu_fe_send_raw(&f->fe, &hdr, 6, &efd, 1), 0);
+	/* Half a SET_MEM_TABLE with its fds, then the frontend goes away. */
+	memcpy(buf, &hdr, sizeof(hdr));
+	assert_int_equal(vhu_fe_send_raw(&f->fe, buf, sizeof(buf), (int[]){efd, efd}, 2), 0);
 	usleep(20000);
 	close(f->fe.fd);
 	f->fe.fd = -1;
 	assert_true(VHU_FE_WAIT(vhu_fe_ev(&f->ev, closed) == 1));
+	/* Our connection end and the backend's: its two received fds went too. */
 	assert_true(VHU_FE_WAIT(vhu_fe_count_fds() == before - 2));
 	close(efd);
 }
@@ -296,9 +302,6 @@ test_vhu_msg_peer_not_reading_is_dropped(void **state)
 	vhu_sock_destroy(s2);
 }
 
-static char *log_buf;
-static size_t log_len;
-
 static void
 test_vhu_msg_error_flood_rate_limited(void **state)
 {
@@ -317,10 +320,52 @@ test_vhu_msg_error_flood_rate_limited(void **state)
 	for (p = log_buf; p != NULL && (p = strchr(p, '\n')) != NULL; p++)
 		lines++;
 	free(log_buf);
-	/* 400 errors; at most VHU_PEER_LOG_BURST per second (plus one "suppressed" line). */
+	/* 200 errors, one line each; at most VHU_PEER_LOG_BURST per second (+1 "suppressed"). */
 	assert_true(lines >= VHU_PEER_LOG_BURST);
-	assert_true(lines <= 4 * (VHU_PEER_LOG_BURST + 1));
+	assert_true(lines <= 3 * (VHU_PEER_LOG_BURST + 1));
 	assert_alive(f);
+}
+
+static void
+test_vhu_msg_one_log_line_per_error(void **state)
+{
+	struct fx *f = *state;
+	FILE *old = rte_log_get_stream(), *mem = open_memstream(&log_buf, &log_len);
+	uint64_t v = VRQ_FBIT(62);
+	unsigned int lines = 0;
+	char *p;
+
+	assert_non_null(mem);
+	rte_openlog_stream(mem);
+	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_FEATURES, &v, 8, NULL, 0), 0);
+	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_CONFIG, NULL, 0, NULL, 0), 0);
+	rte_openlog_stream(old);
+	fclose(mem);
+	for (p = log_buf; p != NULL && (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+	assert_non_null(strstr(log_buf, f->path)); /* prefixed with the socket path */
+	free(log_buf);
+	assert_int_equal(lines, 2);
+}
+
+static void
+test_vhu_msg_peer_gone_before_reply_no_sigpipe(void **state)
+{
+	struct fx *f = *state;
+	struct vhu_stats st;
+	int i;
+
+	/* Replies to a closed peer must fail with EPIPE, not kill us with SIGPIPE. */
+	for (i = 0; i < 50; i++)
+		assert_int_equal(
+		    vhu_fe_send(&f->fe, VHU_REQ_GET_FEATURES, VHU_FLAG_VERSION, NULL, 0, NULL, 0),
+		    0);
+	shutdown(f->fe.fd, SHUT_RD);
+	close(f->fe.fd);
+	f->fe.fd = -1;
+	assert_true(VHU_FE_WAIT(vhu_fe_ev(&f->ev, closed) == 1));
+	vhu_sock_stats_get(f->s, &st);
+	assert_int_equal(st.v[VHU_STAT_disconnects], 1);
 }
 
 int
@@ -340,6 +385,8 @@ main(void)
 	    T(test_vhu_msg_need_reply_semantics),
 	    T(test_vhu_msg_peer_not_reading_is_dropped),
 	    T(test_vhu_msg_error_flood_rate_limited),
+	    T(test_vhu_msg_one_log_line_per_error),
+	    T(test_vhu_msg_peer_gone_before_reply_no_sigpipe),
 #undef T
 	};
 
