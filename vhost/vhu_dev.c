@@ -486,6 +486,26 @@ vhu_msg_vring_fd(struct vhu_dev *dev, struct vhu_msg *msg, int *fd)
 	return 0;
 }
 
+/*
+ * Call and err fds are written by datapath lcores, which must never block: a
+ * frontend can saturate an eventfd counter so that a blocking write would hang.
+ */
+static int
+vhu_fd_set_nonblock(struct vhu_dev *dev, int *fd)
+{
+	int fl, rc;
+
+	if (*fd < 0)
+		return 0;
+	fl = fcntl(*fd, F_GETFL);
+	if (fl >= 0 && fcntl(*fd, F_SETFL, fl | O_NONBLOCK) == 0)
+		return 0;
+	rc = -errno;
+	vhu_peer_log(dev, "cannot make eventfd non-blocking: %s", strerror(-rc));
+	vhu_fd_close(fd);
+	return rc;
+}
+
 int
 vhu_set_vring_kick(struct vhu_dev *dev, struct vhu_msg *msg)
 {
@@ -516,20 +536,13 @@ int
 vhu_set_vring_call(struct vhu_dev *dev, struct vhu_msg *msg)
 {
 	struct vhu_vq *vq = &dev->vqs[vhu_msg_vq_idx(msg)];
-	int fd, rc, fl;
+	int fd, rc;
 
 	rc = vhu_msg_vring_fd(dev, msg, &fd);
+	if (rc == 0)
+		rc = vhu_fd_set_nonblock(dev, &fd);
 	if (rc < 0)
 		return rc;
-	/* The datapath writes it from an lcore and must never block. */
-	if (fd >= 0) {
-		fl = fcntl(fd, F_GETFL);
-		if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
-			rc = -errno;
-			vhu_fd_close(&fd);
-			return rc;
-		}
-	}
 	vrq_lock(vq->q);
 	vrq_set_call_fd(vq->q, fd);
 	vrq_unlock(vq->q);
@@ -546,6 +559,8 @@ vhu_set_vring_err(struct vhu_dev *dev, struct vhu_msg *msg)
 	int fd, old, rc;
 
 	rc = vhu_msg_vring_fd(dev, msg, &fd);
+	if (rc == 0)
+		rc = vhu_fd_set_nonblock(dev, &fd);
 	if (rc < 0)
 		return rc;
 	old = vq->err_fd;
