@@ -406,7 +406,7 @@ vrq_ol_tso(struct rte_mbuf *pkt, uint64_t tx_capa, struct rte_mbuf **out, uint16
 		vrq_ol_set_l4_csum(&h, l4_hw ? vrq_ol_fold(vrq_ol_phdr_sum(&h, h.l4_bytes)) : 0);
 
 		need = (uint16_t)((hdrs + plen + room - 1) / room);
-		if (need > VRQ_OL_SEG_MBUFS_MAX) {
+		if (need == 0 || need > VRQ_OL_SEG_MBUFS_MAX) {
 			rc = -ENOTSUP;
 			goto err;
 		}
