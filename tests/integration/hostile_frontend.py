@@ -158,6 +158,9 @@ def new_memfd(size, sealing=False, name="vdh-guest"):
     return fd
 
 
+MUTANT = None
+
+
 class Probe:
     """A pipe whose write end is handed to the daemon: once the daemon (and
     we) closed every copy, the read end sees EOF."""
@@ -169,6 +172,8 @@ class Probe:
         return self.w
 
     def sent(self):
+        if MUTANT == "probe-keep":
+            return  # as if the daemon kept its copy
         if self.w >= 0:
             os.close(self.w)
             self.w = -1
@@ -183,7 +188,9 @@ class Probe:
         return False
 
     def close(self):
-        self.sent()
+        if self.w >= 0:
+            os.close(self.w)
+            self.w = -1
         if self.r >= 0:
             os.close(self.r)
             self.r = -1
@@ -648,8 +655,10 @@ class Harness:
                 pass
             except (OSError, socket.timeout) as e:
                 errs.append("unexpected %r" % e)
-            finally:
+            try:
                 ctx.cleanup()
+            except CaseFail as e:
+                errs.append(str(e))
             try:
                 errs += self.after_case()
             except DaemonDead:
@@ -757,8 +766,9 @@ class Ctx:
         for g in self.guests:
             g.close()
         bad = []
+        end = time.monotonic() + TIMEOUT
         for pr in self.probes:
-            if not pr.closed_by_peer():
+            if not pr.closed_by_peer(max(0.05, end - time.monotonic())):
                 bad.append(pr)
             pr.close()
         for fd in self.fds:
@@ -1840,6 +1850,7 @@ MUTANTS = {
     "fd-strict": "allow no fd at all above the baseline minus one",
     "hold-conn": "keep a legit connection to B open while the fds are counted",
     "b-bound": "expect port B to answer within 0.1 ms",
+    "probe-keep": "an fd handed to the daemon stays open (as if it leaked it)",
 }
 
 
@@ -1874,6 +1885,8 @@ def main():
         if unknown:
             ap.error("unknown case(s): %s" % ", ".join(sorted(unknown)))
         cases = [x for x in CASES if x[0] in want]
+    global MUTANT
+    MUTANT = args.mutant
     if args.mutant:
         print("MUTANT %s: %s (this run must FAIL)" % (args.mutant, MUTANTS[args.mutant]))
     return Harness(args).run(cases)
