@@ -342,3 +342,17 @@ vdg_vhostd_log() {
 	echo "----- vhostd $1 (tail) -----" >&2
 	tail -n 40 "$VDG_TMP/$1.vhostd.log" >&2 2>/dev/null
 }
+
+# Packets vhostd forwarded from PORT:QUEUE so far (from its SIGUSR1 stats print,
+# "lcore N PORT:Q -> PEER:Q  rx R tx T ..."); 0 when the line is missing.
+vdg_vhostd_qrx() {
+	local name=$1 pq=$2 log="$VDG_TMP/$1.vhostd.log" n0 i
+	n0=$(grep -c -- '--- vhostd stats' "$log" 2>/dev/null || true)
+	kill -USR1 "$VDG_VHOSTD_PID" 2>/dev/null || { echo 0; return 0; }
+	for i in $(seq 25); do
+		[ "$(grep -c -- '--- vhostd stats' "$log" 2>/dev/null || true)" -gt "${n0:-0}" ] && break
+		sleep 0.2
+	done
+	sleep 0.2
+	awk -v pq="$pq" '$1 == "lcore" && $3 == pq && $4 == "->" { v = $7 } END { print v + 0 }' "$log"
+}
