@@ -66,6 +66,40 @@ vrq_split_desc_read_gpa(struct vrq *q, uint64_t gpa, struct vrq_desc *out)
 }
 
 /*
+ * Translate the buffer [gpa, gpa + len) into iov entries from nb_iov on, one
+ * per contiguous host chunk. Returns the new count, or -1 with w->why set.
+ */
+static int
+vrq_split_iov_add(struct vrq *q, uint64_t gpa, uint64_t len, struct vrq_iov *iov, int nb_iov,
+		  int nb_iov_max, struct vrq_walk *w)
+{
+	if (unlikely(gpa + len < gpa)) {
+		w->why = VRQ_STAT_err_addr;
+		return -1;
+	}
+	while (len > 0) {
+		uint64_t n = len;
+		void *hva = vrq_xlate(q, gpa, &n);
+
+		if (unlikely(hva == NULL)) {
+			w->why = VRQ_STAT_err_addr;
+			return -1;
+		}
+		if (unlikely(nb_iov == nb_iov_max)) {
+			w->why = VRQ_STAT_drop_oversize;
+			return -1;
+		}
+		iov[nb_iov].hva = hva;
+		iov[nb_iov].len = (uint32_t)n;
+		iov[nb_iov].gpa = gpa;
+		nb_iov++;
+		gpa += n;
+		len -= n;
+	}
+	return nb_iov;
+}
+
+/*
  * Walk the chain starting at head (already checked < size) into iov.
  * Returns the number of iov entries, or -1 with w->why set. The rules are
  * the ones of STYLE.md 2.6: hop counter capped at the table size, no nested
@@ -81,7 +115,7 @@ vrq_split_walk(struct vrq *q, uint16_t head, uint16_t want_write, struct vrq_iov
 	uint32_t tbl_size = q->size;
 	uint32_t idx = head, hops = 0;
 	bool in_indirect = false;
-	uint16_t nb_iov = 0;
+	int nb_iov = 0;
 	struct vrq_desc d;
 
 	w->total = 0;
@@ -146,33 +180,9 @@ vrq_split_walk(struct vrq *q, uint16_t head, uint16_t want_write, struct vrq_iov
 			w->why = VRQ_STAT_err_order;
 			return -1;
 		}
-		{
-			uint64_t gpa = d.addr, left = d.len;
-
-			if (unlikely(gpa + left < gpa)) {
-				w->why = VRQ_STAT_err_addr;
-				return -1;
-			}
-			while (left > 0) {
-				uint64_t n = left;
-				void *hva = vrq_xlate(q, gpa, &n);
-
-				if (unlikely(hva == NULL)) {
-					w->why = VRQ_STAT_err_addr;
-					return -1;
-				}
-				if (unlikely(nb_iov == nb_iov_max)) {
-					w->why = VRQ_STAT_drop_oversize;
-					return -1;
-				}
-				iov[nb_iov].hva = hva;
-				iov[nb_iov].len = (uint32_t)n;
-				iov[nb_iov].gpa = gpa;
-				nb_iov++;
-				gpa += n;
-				left -= n;
-			}
-		}
+		nb_iov = vrq_split_iov_add(q, d.addr, d.len, iov, nb_iov, nb_iov_max, w);
+		if (unlikely(nb_iov < 0))
+			return -1;
 		w->total += d.len;
 		if (!(d.flags & VRQ_DESC_F_NEXT))
 			return nb_iov;

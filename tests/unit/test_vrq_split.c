@@ -937,6 +937,44 @@ test_vrq_split_rx_mrg_rollback(void **state)
 	assert_no_leak(f);
 }
 
+/* A bad head in the middle of a mergeable reservation: queue stops, nothing published. */
+static void
+test_vrq_split_rx_mrg_head_out_of_range(void **state)
+{
+	struct fx *f = *state;
+	struct rte_mbuf *m = rx_mbuf(4000, 8, 2000);
+	uint32_t sl = 1536;
+
+	fx_start_rx(f, RING, F_BASE | VRQ_FBIT(VRQ_F_NET_MRG_RXBUF));
+	vrq_guest_split_post_rx(&f->s, &sl, 1, 0);
+	vrq_guest_split_avail_push(&f->s, RING + 1);
+	vrq_guest_split_publish(&f->s);
+	assert_int_equal(vrq_enqueue_burst(f->q, &m, 1), 0);
+	assert_true(vrq_is_broken(f->q));
+	assert_int_equal(stat(f, VRQ_STAT_err_head), 1);
+	assert_int_equal(vrq_guest_split_used_idx(&f->s), 0);
+	assert_int_equal(vrq_guest_split_calls(&f->s), 0);
+	assert_int_equal(vrq_stop(f->q), 0); /* the reservation was rolled back */
+	rte_pktmbuf_free(m);
+	assert_no_leak(f);
+}
+
+static void
+test_vrq_split_rx_rejects_avail_idx_ahead(void **state)
+{
+	struct fx *f = *state;
+	struct rte_mbuf *m = rx_mbuf(100, 1, 2000);
+
+	fx_start_rx(f, RING, F_BASE);
+	vrq_guest_split_avail_idx_set(&f->s, 0x8000);
+	assert_int_equal(vrq_enqueue_burst(f->q, &m, 1), 0);
+	assert_true(vrq_is_broken(f->q));
+	assert_int_equal(stat(f, VRQ_STAT_err_avail_idx), 1);
+	assert_int_equal(vrq_guest_split_used_idx(&f->s), 0);
+	rte_pktmbuf_free(m);
+	assert_no_leak(f);
+}
+
 /* ---- notifications ---- */
 
 static void
@@ -1287,6 +1325,8 @@ main(void)
 	    T(test_vrq_split_rx_empty_ring),
 	    T(test_vrq_split_rx_mrg_9216),
 	    T(test_vrq_split_rx_mrg_rollback),
+	    T(test_vrq_split_rx_mrg_head_out_of_range),
+	    T(test_vrq_split_rx_rejects_avail_idx_ahead),
 	    T(test_vrq_split_notify_once_per_burst),
 	    T(test_vrq_split_notify_no_interrupt),
 	    T(test_vrq_split_notify_event_idx),
