@@ -1270,19 +1270,20 @@ def case_call_eventfd_saturated(c):
 
 
 def case_err_eventfd_saturated(c):
-    """The err fd is an eventfd at 2^64-2, blocking; then the guest posts a
-    descriptor outside its memory, so the ring breaks and the daemon tells
-    the frontend through the err fd."""
+    """The err fd is an eventfd at 2^64-2 that the frontend makes blocking
+    again after SET_VRING_ERR (the daemon's O_NONBLOCK lives on the open
+    file description both share); then the guest breaks ring 1, and the
+    daemon tells the frontend through the err fd."""
     p = c.peer()
     g = c.guest(p)
     e = c.fd(_saturated_eventfd())
-    fl = fcntl.fcntl(e, fcntl.F_GETFL)
-    fcntl.fcntl(e, fcntl.F_SETFL, fl & ~os.O_NONBLOCK)
     g.negotiate()
     g.post_rx()
     g.setup_mem()
     g.setup_ring(0)
     g.setup_ring(1, err_fd=e)
+    fl = fcntl.fcntl(e, fcntl.F_GETFL)
+    fcntl.fcntl(e, fcntl.F_SETFL, fl & ~os.O_NONBLOCK)
     g.loopback()
     # The avail index runs 1000 entries ahead of a 256-entry ring: a guest
     # fault that stops ring 1 and is signalled on its err fd.
