@@ -57,6 +57,11 @@ vrq_create(const char *name, uint16_t vq_idx, int socket_id)
 	q->socket_id = socket_id;
 	q->call_fd = -1;
 	q->err_fd = -1;
+	if (vrq_wd_register(q) != 0) {
+		rte_free(q);
+		rte_errno = ENOMEM;
+		return NULL;
+	}
 	return q;
 }
 
@@ -66,6 +71,7 @@ vrq_free(struct vrq *q)
 	if (q == NULL)
 		return;
 	RTE_ASSERT(!q->started);
+	vrq_wd_unregister(q);
 	rte_free(q);
 }
 
@@ -177,6 +183,7 @@ vrq_start(struct vrq *q, const struct vrq_setup *s)
 	q->sw_ol_mask = vrq_sw_ol_mask(s->features);
 	q->broken = false;
 	q->fail_logged = false;
+	q->notify_dead = false;
 	q->mem_hint = 0;
 	if (packed) {
 		q->dequeue = vrq_packed_dequeue;
@@ -201,6 +208,7 @@ vrq_stop(struct vrq *q)
 	q->started = false;
 	q->broken = false;
 	q->fail_logged = false;
+	q->notify_dead = false;
 	if (packed)
 		return (uint16_t)(q->last_avail_idx | ((uint16_t)q->avail_wrap << 15));
 	return q->last_avail_idx;
@@ -235,6 +243,7 @@ void
 vrq_set_call_fd(struct vrq *q, int call_fd)
 {
 	q->call_fd = call_fd;
+	q->notify_dead = false;
 }
 
 uint16_t
@@ -292,8 +301,6 @@ vrq_stats_reset(struct vrq *q)
 uint16_t
 vrq_fail(struct vrq *q, enum vrq_stat_id why)
 {
-	uint64_t one = 1;
-
 	vrq_stat_add(q, why, 1);
 	if (q->broken)
 		return 0;
@@ -304,25 +311,40 @@ vrq_fail(struct vrq *q, enum vrq_stat_id why)
 		VRQ_LOG(ERR, q, "guest fault (%s), queue stopped until reset", vrq_stat_name(why));
 	}
 	/* Like Linux's vq_err: tell the frontend. Best effort; the counter is the record. */
-	if (q->err_fd >= 0 && write(q->err_fd, &one, sizeof(one)) != (ssize_t)sizeof(one))
-		vrq_stat_add(q, VRQ_STAT_guest_notify_err, 1);
+	if (q->err_fd >= 0 && !q->notify_dead) {
+		int ret = vrq_eventfd_write(q, q->err_fd);
+
+		if (ret != 0) {
+			vrq_stat_add(q, VRQ_STAT_guest_notify_err, 1);
+			if (ret == -EINTR || ret == -EAGAIN)
+				q->notify_dead = true;
+		}
+	}
 	return 0;
 }
 
 /*
- * The one syscall of the datapath. An eventfd write only blocks when the
- * counter would overflow 2^64 - 2, which the guest's reads prevent, so it is
- * effectively non-blocking even when the frontend handed a blocking fd.
+ * The one syscall of the datapath. An eventfd write blocks only when the
+ * counter would pass 2^64 - 2, which a frontend can arrange on purpose (and
+ * clear O_NONBLOCK on the description it shares with us): vrq_eventfd_write()
+ * bounds that, and a queue whose frontend did it is stopped for good.
  */
 void
 vrq_notify_guest(struct vrq *q)
 {
-	uint64_t one = 1;
+	int ret;
 
-	if (q->call_fd < 0)
+	if (q->call_fd < 0 || unlikely(q->notify_dead))
 		return;
-	if (likely(write(q->call_fd, &one, sizeof(one)) == (ssize_t)sizeof(one)))
+	ret = vrq_eventfd_write(q, q->call_fd);
+	if (likely(ret == 0)) {
 		vrq_stat_add(q, VRQ_STAT_guest_notify, 1);
-	else
+		return;
+	}
+	if (ret == -EINTR || ret == -EAGAIN) {
+		q->notify_dead = true;
+		vrq_fail(q, VRQ_STAT_guest_notify_err); /* counts it */
+	} else {
 		vrq_stat_add(q, VRQ_STAT_guest_notify_err, 1);
+	}
 }

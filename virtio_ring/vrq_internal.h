@@ -9,6 +9,7 @@
 #ifndef VRQ_INTERNAL_H
 #define VRQ_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -70,6 +71,10 @@ struct vrq {
 	uint64_t used_gpa;
 	bool log_used;
 	bool fail_logged; /* vrq_fail() logged once since the last vrq_start() */
+	bool notify_dead; /* a call/err eventfd write was stuck: never write again */
+	/* vrq_notify.c: when (tsc | 1) the datapath entered an eventfd write, 0 outside. */
+	uint64_t wd_since;
+	pthread_t wd_thread;
 	/*
 	 * Guest RX: mbuf TX offload flags the guest did not negotiate (set by
 	 * vrq_start()); a packet with any of them takes the software slow path.
@@ -154,7 +159,15 @@ vrq_log_write(struct vrq *q, uint64_t gpa, uint64_t len)
  */
 uint16_t vrq_fail(struct vrq *q, enum vrq_stat_id why);
 
-/* Write the call eventfd (non-blocking; counted). */
+/*
+ * vrq_notify.c: bounded writes to the frontend's eventfds. A queue is
+ * registered with the watchdog for its whole life.
+ */
+int vrq_wd_register(struct vrq *q);
+void vrq_wd_unregister(struct vrq *q);
+int vrq_eventfd_write(struct vrq *q, int fd);
+
+/* Write the call eventfd (bounded; counted). */
 void vrq_notify_guest(struct vrq *q);
 
 /* Datapath entry points selected by vrq_start(). */
