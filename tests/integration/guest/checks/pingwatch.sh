@@ -3,7 +3,7 @@
 # restart, live migration). One ping to vd.peer about every second for vd.secs
 # seconds (default 40), each reported as "VDTEST PING <n> ok|lost" so the host
 # can time its action; with vd.tcp=1 a loop of SHA-256-verified 1 MB uploads
-# (see tcp.sh) runs alongside. Passes when pings worked before the first loss,
+# (see tcp.sh; plus a verified download when vd.rxsha is set) runs alongside. Passes when pings worked before the first loss,
 # at least vd.tail (default 5) pings in a row worked after it (traffic
 # resumed; a single late reply on a loaded TCG host does not fail the check),
 # the longest outage is at most vd.maxgap pings (default 20) and no upload
@@ -22,6 +22,13 @@ if [ "${VD_tcp:-0}" = 1 ]; then
 		want=$(sha256sum </tmp/pw.bin | cut -d' ' -f1)
 		while [ ! -f /tmp/pw.stop ]; do
 			got=$(timeout 20 nc -w 3 "$VD_peer" "${VD_sinkport:-5001}" </tmp/pw.bin | tr -dc 0-9a-f)
+			# With vd.rxsha also download (the backend writes guest memory:
+			# during a migration that needs its dirty-page log).
+			if [ "$got" = "$want" ] && [ -n "${VD_rxsha:-}" ]; then
+				rsha=$(timeout 20 nc -w 3 "$VD_peer" "${VD_srcport:-5002}" </dev/null |
+					sha256sum | cut -d' ' -f1)
+				[ "$rsha" = "$VD_rxsha" ] || got=rx-$rsha
+			fi
 			if [ "$got" = "$want" ]; then
 				good=$((good + 1))
 			elif [ -z "$got" ]; then
@@ -29,6 +36,7 @@ if [ "${VD_tcp:-0}" = 1 ]; then
 				sleep 1
 			else
 				bad=$((bad + 1))
+				echo "pingwatch: bad transfer: $got"
 			fi
 			echo "$good $retry $bad" >/tmp/pw.tcp
 		done

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Live migration on one host: a guest moves (QEMU -incoming over a unix socket)
+# from a QEMU on vhostd port vmA to a QEMU on port vmB. Each port is linked to
+# its own TAP; both TAPs sit in one Linux bridge that holds the host's address,
+# so the bridge must learn the guest's MAC on the new TAP. During the
+# migration the guest pings the host every second and loops SHA-256-verified
+# TCP uploads and downloads (downloads are written into guest memory by
+# vhostd, so a missing dirty-page log corrupts them or the guest). Passes when
+# migration completes, pings resume on the destination, no transfer is
+# corrupted and the bridge forwards to the guest through vmB's TAP.
+# Skips (77) without qemu, a guest kernel, hugetlbfs or vhostd.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/guest/guest-lib.sh"
+
+vdg_init migrate
+vdg_need_vhostd
+command -v python3 >/dev/null || vdg_skip "python3 not installed"
+vdg_build
+vdg_accel
+
+sa=$VDG_TMP/vmA.sock
+sb=$VDG_TMP/vmB.sock
+ta=vdg${VDG_ID}a
+tb=vdg${VDG_ID}b
+br=vdg${VDG_ID}br
+cat >"$VDG_TMP/vhostd.conf" <<CONF
+[eal]
+lcores = 0-1
+file-prefix = $VDG_PREFIX
+in-memory = yes
+memory = 256
+[port vmA]
+type = vhost-user
+path = $sa
+tso = yes
+[port tapA]
+type = vdev
+vdev = net_tap_vdg${VDG_ID}a,iface=$ta
+[link a]
+a = vmA
+b = tapA
+[port vmB]
+type = vhost-user
+path = $sb
+tso = yes
+[port tapB]
+type = vdev
+vdev = net_tap_vdg${VDG_ID}b,iface=$tb
+[link b]
+a = vmB
+b = tapB
+CONF
+vdg_vhostd d "$VDG_TMP/vhostd.conf"
+for s in "$sa" "$sb"; do
+	vdg_wait_path "$s" 30 "$VDG_VHOSTD_PID" || { vdg_vhostd_log d; vdg_fail "no socket $s"; }
+done
+vdg_tap_up "$ta" ""
+vdg_tap_up "$tb" ""
+ip link add name "$br" type bridge
+VDG_CLEANUP_HOOKS+=("ip link del $br 2>/dev/null")
+ip link set dev "$br" type bridge stp_state 0 forward_delay 0
+ip link set dev "$ta" master "$br"
+ip link set dev "$tb" master "$br"
+ip addr add "$VDG_NET.1/24" dev "$br"
+ip link set dev "$br" up
+
+head -c 1000000 /dev/urandom >"$VDG_TMP/src.bin"
+rxsha=$(sha256sum <"$VDG_TMP/src.bin" | cut -d' ' -f1)
+python3 "$VDG_DIR/vd_peer.py" --bind "$VDG_NET.1" --srcfile "$VDG_TMP/src.bin" --lifetime 600 \
+	>"$VDG_TMP/peer.log" 2>&1 &
+vdg_track $!
+
+mac=$(vdg_mac 1)
+secs=40
+app="quiet vd.ip=$VDG_NET.2/24 vd.peer=$VDG_NET.1 vd.test=pingwatch vd.secs=$secs vd.tcp=1 \
+vd.rxsha=$rxsha vd.maxgap=10 vd.timeout=240"
+t0=$SECONDS
+# shellcheck disable=SC2046
+vdg_qemu src "$app" $(vdg_vhu_args n0 "$sa" client "mac=$mac")
+ps=$VDG_PID
+slog=$VDG_LOG
+# shellcheck disable=SC2046
+vdg_qemu dst "$app" $(vdg_vhu_args n0 "$sb" client "mac=$mac") -incoming "unix:$VDG_TMP/mig.sock"
+pd=$VDG_PID
+dlog=$VDG_LOG
+
+if ! vdg_wait_line "$slog" '^VDTEST PING 3 ok' 150 "$ps" >/dev/null; then
+	vdg_dump src
+	vdg_vhostd_log d
+	vdg_fail "no traffic before the migration"
+fi
+tm=$SECONDS
+vdg_migrate src "$VDG_TMP/mig.sock" 90 || { vdg_dump src; vdg_dump dst; vdg_fail "migration failed"; }
+vdg_log "migrated in $((SECONDS - tm))s at guest ping $(grep -a -c '^VDTEST PING' "$slog")"
+vdg_kill "$ps"
+
+vdg_wait_line "$dlog" '^VDTEST (DONE|TIMEOUT)' $((secs + 120)) "$pd" >/dev/null || true
+rc=0
+vdg_result "$dlog" pingwatch || rc=1
+grep -a -q '^VDTEST PING [0-9]* ok' "$dlog" || { vdg_log "no ping ran on the destination"; rc=1; }
+# The network learned the new place: the guest's MAC is behind vmB's TAP.
+fdb=$(bridge fdb show br "$br" | grep -i "^$mac " || true)
+vdg_log "bridge: ${fdb:-no entry for $mac}"
+case "$fdb" in *"dev $tb "*) ;; *) rc=1 ;; esac
+kill -0 "$VDG_VHOSTD_PID" 2>/dev/null || { vdg_log "vhostd died"; rc=1; }
+if [ $rc -ne 0 ]; then
+	vdg_dump src
+	vdg_dump dst
+	vdg_vhostd_log d
+	vdg_fail "migration scenario failed"
+fi
+vdg_log "PASS (accel=$VDG_ACCEL, $((SECONDS - t0))s)"
