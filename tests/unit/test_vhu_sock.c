@@ -97,9 +97,18 @@ test_vhu_sock_server_permissions(void **state)
 	vhu_sock_destroy(s);
 	assert_int_not_equal(access(path, F_OK), 0); /* unlinked */
 	conf.mode = 0660;
+	if (geteuid() == 0) {
+		conf.owner = 1;
+		conf.group = 2;
+	}
 	s = vhu_sock_create(&conf, NULL, NULL);
+	assert_non_null(s);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0660);
+	if (geteuid() == 0) {
+		assert_int_equal(st.st_uid, 1);
+		assert_int_equal(st.st_gid, 2);
+	}
 	vhu_sock_destroy(s);
 }
 
