@@ -44,49 +44,152 @@ def start_scenario(args, be, fe):
 		be.cmd("start")
 
 
+def callgrind_costs(path):
+	"""Self Ir and call counts per function ("name [object]") from a callgrind.out file.
+
+	Call counts are exact for the dump window; a function called once per
+	packet (e.g. vrq_copy_to_mbuf) counts the packets of that very window."""
+	fnames, onames, self_ir, calls = {}, {}, {}, {}
+	cur = callee = None
+	ob = cob = ""
+	after_calls = False
+
+	def name_of(spec, table):
+		spec = spec.strip()
+		if spec.startswith("("):
+			i = spec.index(")")
+			cid, rest = spec[1:i], spec[i + 1:].strip()
+			if rest:
+				table[cid] = rest
+			return table.get(cid, cid)
+		return spec
+
+	def label(fn, obj):
+		return f"{fn} [{os.path.basename(obj)}]"
+
+	with open(path) as f:
+		for line in f:
+			line = line.rstrip("\n")
+			if line.startswith("ob="):
+				ob = name_of(line[3:], onames)
+			elif line.startswith("cob="):
+				cob = name_of(line[4:], onames)
+			elif line.startswith("fn="):
+				cur = label(name_of(line[3:], fnames), ob)
+				cob = ob
+			elif line.startswith("cfn="):
+				callee = label(name_of(line[4:], fnames), cob or ob)
+			elif line.startswith("calls="):
+				calls[callee] = calls.get(callee, 0) + int(line[6:].split()[0])
+				after_calls = True
+				cob = ob
+			elif line and (line[0].isdigit() or line[0] in "+-*") and cur is not None:
+				if after_calls:  # inclusive cost of the call just listed
+					after_calls = False
+					continue
+				self_ir[cur] = self_ir.get(cur, 0) + int(line.split()[-1])
+	return self_ir, calls
+
+
+def backend_only(self_ir):
+	"""Ir of the vhost datapath alone: everything but testpmd's forwarding engine."""
+	return sum(v for k, v in self_ir.items() if "[dpdk-testpmd]" not in k)
+
+
+def cg_dump(be):
+	"""Dump callgrind's counters (which zeroes them) and return the new file."""
+	d = os.path.dirname(be.cg)
+	before = set(os.listdir(d))
+	subprocess.run(["callgrind_control", "-d", str(be.p.pid)], capture_output=True, text=True,
+		       check=True)
+	end = time.time() + 60
+	while time.time() < end:
+		new = [f for f in set(os.listdir(d)) - before if f.startswith("callgrind.out.")]
+		if new:
+			time.sleep(0.5)  # let callgrind finish writing it
+			return os.path.join(d, new[0])
+		time.sleep(0.1)
+	raise RuntimeError("callgrind dump did not appear")
+
+
 def callgrind(args, be, fe, cg, name):
-	"""Instructions per packet of the backend over a window, from callgrind."""
-	start_scenario(args, be, fe)
-	time.sleep(2.0)
-	# A dump zeroes callgrind's counters: the second dump holds exactly the window.
+	"""Instructions per packet of the backend, from callgrind, over exact windows.
+
+	The window starts and ends with the generator stopped and the rings drained,
+	so the backend's packet counter read at each end counts exactly the packets
+	of the window. Polls that found nothing are charged at the cost of an idle
+	poll, measured in a separate idle window, and taken out."""
+	be.cg = cg
+	burst_fn = "eth_vhostd_rx_burst" if args.arm == "vhostd" else "rte_vhost_dequeue_burst"
+	burst_fn += " [librte_net_vhostd.so]" if args.arm == "vhostd" else " [librte_vhost.so.23.0]"
+	key = "rx"
+	gen = fe
+	if args.scenario == "guest_rx":
+		burst_fn = "eth_vhostd_tx_burst" if args.arm == "vhostd" else "rte_vhost_enqueue_burst"
+		burst_fn += " [librte_net_vhostd.so]" if args.arm == "vhostd" else " [librte_vhost.so.23.0]"
+		key, gen = "tx", be
+	elif args.scenario != "guest_tx":
+		sys.exit("--callgrind supports guest_tx and guest_rx")
+	for tp in (be, fe):
+		tp.cmd(f"set txpkts {run.txpkts(args.size)}", timeout=60)
+	if args.scenario == "guest_tx":
+		be.cmd("set fwd rxonly", timeout=60)
+		fe.cmd("set fwd txonly")
+		be.cmd("start", timeout=60)
+	else:
+		fe.cmd("set fwd rxonly")
+		be.cmd("set fwd txonly", timeout=60)
+		fe.cmd("start")
+	# Idle window: the cost of a poll that finds nothing (backend polling, no traffic).
+	time.sleep(1.0)
+	cg_dump(be)
+	time.sleep(3.0)
+	idle_ir, idle_calls = callgrind_costs(cg_dump(be))
+	idle_polls = idle_calls.get(burst_fn, 0)
+	ir_poll = sum(idle_ir.values()) / idle_polls if idle_polls else 0.0
+	ir_poll_be = backend_only(idle_ir) / idle_polls if idle_polls else 0.0
+	if args.scenario == "guest_rx":
+		ir_poll = 0.0  # the backend's txonly only runs while started: no idle polls to remove
+		be.cmd("stop", timeout=60)
+	# Loaded window.
 	a = run.parse_port_stats(be.cmd("show port stats all", timeout=60))
-	ctl = subprocess.run(["callgrind_control", "-d", str(be.p.pid)], capture_output=True,
-			     text=True)
-	print(ctl.stdout.strip(), ctl.stderr.strip())
+	cg_dump(be)
+	gen.cmd("start", timeout=60)
 	time.sleep(args.seconds)
-	ctl = subprocess.run(["callgrind_control", "-d", str(be.p.pid)], capture_output=True,
-			     text=True)
-	print(ctl.stdout.strip(), ctl.stderr.strip())
+	gen.cmd("stop", timeout=60)
+	time.sleep(1.0)  # drain
 	b = run.parse_port_stats(be.cmd("show port stats all", timeout=60))
-	key = "tx" if args.scenario == "guest_rx" else "rx"
-	# The window counts packets between the two stats commands, which bracket the
-	# collection window; the small mismatch is part of the error.
+	win = cg_dump(be)
 	pkts = b[key] - a[key]
-	outs = sorted((f for f in os.listdir(os.path.dirname(cg)) if f.startswith("callgrind.out.")),
-		      key=lambda f: int(f.rsplit(".", 1)[1]))
-	rep = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100",
-			      os.path.join(os.path.dirname(cg), outs[-1])],
-			     capture_output=True, text=True).stdout
-	total = 0
-	for line in rep.splitlines():
-		if "PROGRAM TOTALS" in line and line.split()[0] != ".":
-			total = int(line.split()[0].replace(",", ""))
-	head = (f"# {' '.join(sys.argv)}\n# packets ({key}) in window: {pkts}; Ir total {total}; "
-		f"Ir/packet {total / pkts if pkts else float('nan'):.1f}\n")
+	self_ir, calls = callgrind_costs(win)
+	tot = sum(self_ir.values())
+	polls = calls.get(burst_fn, 0)
+	# Polls that carried packets: at least pkts/32; the rest are charged as idle.
+	empty = max(polls - (pkts + 31) // 32, 0) if ir_poll else 0
+	net = tot - empty * ir_poll
+	net_be = backend_only(self_ir) - empty * ir_poll_be
+	head = (f"# {' '.join(sys.argv)}\n"
+		f"# window: {pkts} packets ({key}), {polls} calls of {burst_fn}, self Ir {tot}\n"
+		f"# idle poll: {ir_poll:.1f} Ir ({idle_polls} idle calls); {empty} empty polls "
+		f"removed\n"
+		f"# RESULT {args.arm} {args.ring} {args.scenario} {args.size}B: "
+		f"{net / pkts if pkts else float('nan'):.1f} Ir/packet "
+		f"(raw {tot / pkts if pkts else float('nan'):.1f}); vhost datapath alone (no testpmd "
+		f"engine): {net_be / pkts if pkts else float('nan'):.1f} Ir/packet, idle poll "
+		f"{ir_poll_be:.1f} Ir\n")
+	lines = [f"{'self Ir':>12} {'calls':>10} {'Ir/call':>8} {'Ir/pkt':>7}  function"]
+	for fn, ir in sorted(self_ir.items(), key=lambda kv: -kv[1]):
+		if ir < tot * 0.003:
+			break
+		c = calls.get(fn, 0)
+		lines.append(f"{ir:12d} {c:10d} {ir / c if c else 0:8.1f} "
+			     f"{ir / pkts if pkts else 0:7.1f}  {fn}")
+	out = head + "\n".join(lines) + "\n"
 	path = os.path.join(args.out, name + ".txt")
 	with open(path, "w") as f:
-		f.write(head + rep)
-	print(head, end="")
-	# Self cost per function, as Ir per packet (rows of the thread's call stack
-	# that carry the whole window, e.g. clone, are not self cost).
-	for line in rep.splitlines():
-		f = line.split()
-		if len(f) < 3 or not f[0][0].isdigit() or "(100.0%)" in line or "TOTALS" in line:
-			continue
-		ir = int(f[0].replace(",", ""))
-		if pkts and ir / pkts >= 0.5:
-			print(f"{ir / pkts:8.1f} Ir/pkt  {f[-2].split(':')[-1]:40} {f[-1]}")
-	print(f"\nreport: {path}")
+		f.write(out)
+	print(out, end="")
+	print(f"report: {path}")
 
 
 def main():
