@@ -696,11 +696,12 @@ def main():
 	ap.add_argument("--quick", action="store_true",
 			help="smoke run: 3 rounds, short windows, split+packed, mrg on, 1 queue pair")
 	ap.add_argument("--rounds", type=int, default=8, help="A/B launch pairs per configuration")
-	ap.add_argument("--scenarios", default=",".join(SCENARIOS))
-	ap.add_argument("--sizes", default=",".join(str(s) for s in SIZES))
-	ap.add_argument("--rings", default="split,packed")
-	ap.add_argument("--mrg", default="on,off")
-	ap.add_argument("--queues", default="1,2")
+	ap.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated")
+	ap.add_argument("--sizes", default=",".join(str(s) for s in SIZES),
+			help="frame sizes in bytes (no CRC), comma-separated")
+	ap.add_argument("--rings", default="split,packed", help="split and/or packed")
+	ap.add_argument("--mrg", default="on,off", help="mrg_rxbuf on and/or off")
+	ap.add_argument("--queues", default="1,2", help="queue pairs, comma-separated")
 	ap.add_argument("--warmup", type=float, default=1.0, help="seconds before the window")
 	ap.add_argument("--window", type=float, default=2.0, help="steady-state window, seconds")
 	ap.add_argument("--ring-size", type=int, default=1024,
@@ -755,8 +756,10 @@ def main():
 	os.makedirs(args.out, exist_ok=True)
 	logdir = tempfile.mkdtemp(prefix=f"vdbench-{stamp}-")
 	n_meas = sum(len(m) for _, m in plan)
+	# Per measurement: warm-up + window + drain + ~1 s of prompt round trips.
+	eta = args.rounds * 2 * (len(plan) * 4 + n_meas * (args.warmup + args.window + 1.2))
 	print(f"vhostd bench: {len(plan)} launch configs, {n_meas} measurements per arm per round, "
-	      f"{args.rounds} rounds, arms {arms[0].name} ({arms[0].kind}) / {arms[1].name} "
+	      f"{args.rounds} rounds (about {eta / 60:.0f} min), arms {arms[0].name} ({arms[0].kind}) / {arms[1].name} "
 	      f"({arms[1].kind}); logs in {logdir}", flush=True)
 	rows = []
 	for rnd in range(args.rounds):
