@@ -55,7 +55,7 @@ step "unit (asan)" meson test -C build-asan --suite unit --print-errorlogs --num
 # Fuzz targets: each a short fixed-time run from its seed corpus.
 fuzz_pass=0 fuzz_fail=0
 for f in build-fuzz/tests/fuzz/fuzz_*; do
-	[ -x "$f" ] || continue
+	[ -f "$f" ] && [ -x "$f" ] || continue
 	name=$(basename "$f")
 	corpus="tests/fuzz/corpus/${name#fuzz_}"
 	work=$(mktemp -d)
