@@ -135,13 +135,13 @@ if [ ! -f "$KDIR/.done" ]; then
 		src=$(find_ko "$m")
 		if [ -z "$src" ]; then
 			if is_builtin "$m"; then
-				state[$m]=done
+				state[$m]='done'
 				return 0
 			fi
 			# Without modules.builtin we cannot tell; a missing root is fatal,
 			# a missing dependency is reported by insmod in the guest.
 			log "module $m not found in $KPKG (assuming built in)"
-			state[$m]=done
+			state[$m]='done'
 			return 0
 		fi
 		put_ko "$src" "$m"
@@ -149,7 +149,7 @@ if [ ! -f "$KDIR/.done" ]; then
 			visit "${d//-/_}"
 		done
 		order+=("$m")
-		state[$m]=done
+		state[$m]='done'
 	}
 	for m in "${ROOT_MODULES[@]}"; do
 		visit "$m"

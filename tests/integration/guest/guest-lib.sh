@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=bash
 # Shell library (bash, sourced) for the QEMU integration tests: builds or reuses
 # the cached guest, picks KVM only when a probe shows it can really boot our
 # kernel (TCG otherwise), starts QEMU 7.2 with shared memfd guest RAM and a
