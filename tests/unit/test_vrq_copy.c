@@ -45,8 +45,10 @@ fx_setup(void **state)
 	if (f == NULL)
 		return -1;
 	f->q = vrq_create("copy", 1, SOCKET_ID_ANY);
-	if (f->q == NULL)
+	if (f->q == NULL) {
+		free(f);
 		return -1;
+	}
 	f->q->hdr_len = HDR;
 	f->q->features = VRQ_FBIT(VRQ_F_VERSION_1);
 	f->avail0 = rte_mempool_avail_count(mp);
