@@ -55,16 +55,16 @@ struct vrq_log {
 
 /* Everything vrq_start() needs; built by vhost/ from the SET_VRING_* messages. */
 struct vrq_setup {
-	uint16_t size;	   /* power of two, 1..32768 (split) or 1..32768 (packed) */
+	uint16_t size;     /* power of two, 1..32768 (split) or 1..32768 (packed) */
 	uint64_t features; /* negotiated virtio feature bits */
-	void *desc_hva;	   /* descriptor area */
+	void *desc_hva;    /* descriptor area */
 	void *avail_hva;   /* driver area: avail ring (split) or driver event (packed) */
-	void *used_hva;	   /* device area: used ring (split) or device event (packed) */
+	void *used_hva;    /* device area: used ring (split) or device event (packed) */
 	uint64_t used_gpa; /* log_guest_addr of the used ring, when log_used */
-	bool log_used;	   /* VHOST_VRING_F_LOG was set in SET_VRING_ADDR */
-	uint16_t base;	   /* SET_VRING_BASE: split last_avail_idx; packed idx | wrap << 15 */
-	int call_fd;	   /* eventfd to interrupt the guest, -1 for none */
-	int err_fd;	   /* eventfd to report a broken ring, -1 for none */
+	bool log_used;     /* VHOST_VRING_F_LOG was set in SET_VRING_ADDR */
+	uint16_t base;     /* SET_VRING_BASE: split last_avail_idx; packed idx | wrap << 15 */
+	int call_fd;       /* eventfd to interrupt the guest, -1 for none */
+	int err_fd;        /* eventfd to report a broken ring, -1 for none */
 };
 
 /*
@@ -72,14 +72,14 @@ struct vrq_setup {
  * struct cannot drift. X(name, description).
  */
 #define VRQ_STATS_LIST(X)                                                                          \
-	X(packets, "packets moved between the guest and mbufs")                                     \
+	X(packets, "packets moved between the guest and mbufs")                                    \
 	X(bytes, "payload bytes moved")                                                            \
 	X(drop_no_buf, "guest RX: no guest buffer was available")                                  \
 	X(drop_nombuf, "guest TX: mbuf pool exhausted")                                            \
-	X(drop_oversize, "frame larger than the guest buffers or the mbuf chain allows")          \
+	X(drop_oversize, "frame larger than the guest buffers or the mbuf chain allows")           \
 	X(drop_bad_desc, "chains dropped for a malformed descriptor")                              \
 	X(drop_bad_hdr, "chains dropped for a malformed virtio-net header")                        \
-	X(err_addr, "guest address outside the memory table or overflowing")                      \
+	X(err_addr, "guest address outside the memory table or overflowing")                       \
 	X(err_loop, "chain longer than the ring, or a loop")                                       \
 	X(err_indirect, "bad indirect table: nested, bad length, outside memory")                  \
 	X(err_zero_len, "zero-length descriptor")                                                  \
@@ -100,7 +100,7 @@ enum vrq_stat_id {
 #define VRQ_STAT_ENUM(n, d) VRQ_STAT_##n,
 	VRQ_STATS_LIST(VRQ_STAT_ENUM)
 #undef VRQ_STAT_ENUM
-		VRQ_STAT_MAX
+	    VRQ_STAT_MAX
 };
 
 struct vrq_stats {
