@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # Mpps by frame size, vhostd against rte_vhost, one panel per scenario.
 # Called by bench/run.py with: out (PNG path), dir (one data file per
-# scenario-ring: size a_med a_min a_max b_med b_min b_max), aname, bname.
+# scenario-ring: size a_med a_min a_max b_med b_min b_max), aname, bname,
+# scens (the scenarios that have data, blank-separated) and nscen.
 # Error bars are the min-max over rounds; points are medians.
-set terminal pngcairo size 1500,480 font ",10" noenhanced
+set terminal pngcairo size 500*nscen,480 font ",10" noenhanced
 set output out
-set multiplot layout 1,3 title "Mpps by frame size (median of rounds, bars = min-max), mrg_rxbuf on, 1 queue pair"
+set multiplot layout 1,nscen title "Mpps by frame size (median of rounds, bars = min-max), mrg_rxbuf on, 1 queue pair"
 set logscale x 2
 set xtics ("64" 64, "512" 512, "1518" 1518, "9000" 9000)
 set xrange [48:12000]
@@ -14,7 +15,7 @@ set grid
 set key top right
 set xlabel "frame size (bytes)"
 set ylabel "Mpps"
-do for [scen in "loopback guest_tx guest_rx"] {
+do for [scen in scens] {
 	set title scen
 	fs = dir."/".scen."-split.dat"
 	fp = dir."/".scen."-packed.dat"

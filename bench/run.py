@@ -427,7 +427,115 @@ def measure(be, fe, scen, size, args):
 	return r
 
 
+def daemon_conf(args, cfg, scen, size, sock, prefix):
+	"""vhostd config: the guest's port linked to a null port that drops (guest TX)
+	or generates size-byte frames (guest RX). vd_cfg refuses a port linked to
+	itself, so the daemon has no loopback scenario."""
+	gen = "no-rx=1" if scen == "guest_tx" else f"size={size}"
+	return "\n".join([
+		"[eal]", "lcores = 0-1", f"file-prefix = {prefix}", "in-memory = yes",
+		f"memory = {args.mem}", "args = --single-file-segments",
+		"[stats]", "interval = 1",
+		"[port vm1]", "type = vhost-user", f"path = {sock}", f"queues = {cfg.queues}",
+		"packed = yes", f"mrg-rxbuf = {'yes' if cfg.mrg else 'no'}",
+		"[port gen]", "type = vdev", f"vdev = net_null0,{gen}", f"queues = {cfg.queues}",
+		"[link l]", "a = vm1", "b = gen", ""])
+
+
+def daemon_lcore_counters(d):
+	"""Last stats block of the daemon: (rx, tx, drop-tx) of gen->vm1 and vm1->gen."""
+	with d.lock:
+		buf = d.buf
+	out = {}
+	for m in re.finditer(r"lcore \d+\s+(\w+):\d+ -> (\w+):\d+\s+rx (\d+) tx (\d+) drop-tx (\d+)", buf):
+		out[(m.group(1), m.group(2))] = tuple(int(x) for x in m.groups()[2:])
+	return out
+
+
+def run_launch_daemon(arm, cfg, args, rnd, logdir, matrix):
+	"""One daemon launch per scenario and size (the config decides the traffic)."""
+	rows = []
+	for scen, size in matrix:
+		if scen == "loopback" or (scen == "guest_rx" and size > SEG_MAX):
+			continue  # no self link; net_null frames must fit one mbuf
+		tag = f"r{rnd}-{cfg.key()}-{scen}-{size}"
+		sock = os.path.join(logdir, f"{tag}-{arm.name}.sock")
+		conf = os.path.join(logdir, f"{tag}.conf")
+		with open(conf, "w") as f:
+			f.write(daemon_conf(args, cfg, scen, size, sock, f"vdb-{os.getpid()}-{tag}-be"))
+		be = fe = None
+		try:
+			be = Proc(f"{arm.name}-be", [args.daemon, "-c", conf],
+				  os.path.join(logdir, f"{tag}-{arm.name}-be.log"), interactive=False)
+			if not be.wait_for(r"vhostd: running", 0, 30):
+				raise RuntimeError("vhostd did not start")
+			fe = launch_frontend(cfg, args, sock, tag, arm.name, logdir)
+			if not (wait_link(fe) and be.wait_for(r"port vm1: up", 0, 10)):
+				raise RuntimeError("link did not come up")
+			fe.cmd(f"set txpkts {txpkts(size)}")
+			fe.cmd("set fwd " + ("txonly" if scen == "guest_tx" else "rxonly"))
+			fe.cmd("start")
+			time.sleep(args.warmup)
+			fe.cmd("clear fwd stats all")
+			a, ca, ra = snapshot(fe), daemon_lcore_counters(be), sched_ns(be)
+			time.sleep(args.window)
+			b, cb, rb = snapshot(fe), daemon_lcore_counters(be), sched_ns(be)
+			fe.cmd("show port xstats all")
+			d = delta(a, b)
+			r = {"round": rnd, "arm": arm.name, "backend": arm.kind, "ring": cfg.ring,
+			     "mrg": int(cfg.mrg), "queues": cfg.queues, "scenario": scen, "size": size,
+			     "window_s": round(d["t"], 3)}
+			pps = b["tx_pps"] if scen == "guest_tx" else b["rx_pps"]
+			r["mpps"] = (pps if pps > 0 else
+				     (d["tx"] if scen == "guest_tx" else d["rx"]) / d["t"]) / 1e6
+			r["be_cpu"] = round((rb[0] - ra[0]) / 1e9 / d["t"], 3)
+			r["fe_cpu"] = round(d["cpu"], 3)
+			r["be_steal"] = round((rb[1] - ra[1]) / 1e9 / d["t"], 3)
+			r["fe_steal"] = round(d["steal"], 3)
+			r["fe_rx"], r["fe_tx"], r["fe_fwd_txdrop"] = d["rx"], d["tx"], d["fwd_txdrop"]
+			r["loss"] = d["rx_missed"] + d["rx_err"] + d["rx_nombuf"] + d["tx_err"]
+			if scen == "guest_tx":
+				sent, full = d["fwd_tx"], d["fwd_txdrop"]
+				r["gen_full_pct"] = round(100.0 * full / (sent + full), 2) if sent + full else 0.0
+				r["limit"] = "be" if r["gen_full_pct"] > args.full_threshold else "fe"
+				r["sink_bytes_per_pkt"] = round(d["tx_bytes"] / d["tx"], 1) if d["tx"] else 0
+			else:
+				# The daemon's stats print once a second: a ratio, not a rate.
+				k = ("gen", "vm1")
+				if k in ca and k in cb:
+					tx = cb[k][1] - ca[k][1]
+					drop = cb[k][2] - ca[k][2]
+					r["gen_full_pct"] = round(100.0 * drop / (tx + drop), 2) if tx + drop else 0.0
+				else:
+					r["gen_full_pct"] = 0.0
+				r["limit"] = "fe" if r["gen_full_pct"] > args.full_threshold else "be"
+				r["sink_bytes_per_pkt"] = round(d["rx_bytes"] / d["rx"], 1) if d["rx"] else 0
+			r["bad_len"] = int(r["sink_bytes_per_pkt"] > 0 and
+					   abs(r["sink_bytes_per_pkt"] - size) > size * 1e-3)
+			lcpu = r[f"{r['limit']}_cpu"]
+			r["mpps_per_cpu"] = round(r["mpps"] / lcpu, 4) if lcpu > 0.05 else 0.0
+			r["clean"] = int(min(r["be_cpu"], r["fe_cpu"]) >= args.clean_cpu)
+			rows.append(r)
+			if args.verbose:
+				print(f"    {arm.name:9} {cfg.key():18} {scen:8} {size:5}  "
+				      f"{r['mpps']:7.3f} Mpps  loss={r['loss']} full={r['gen_full_pct']}% "
+				      f"limit={r['limit']} cpu be/fe={r['be_cpu']:.2f}/{r['fe_cpu']:.2f} "
+				      f"B/pkt={r['sink_bytes_per_pkt']}", flush=True)
+		except RuntimeError as e:
+			print(f"  !! {arm.name} {cfg.key()} {scen} {size} round {rnd}: {e}", file=sys.stderr,
+			      flush=True)
+		finally:
+			for p in (fe, be):
+				if p:
+					p.kill()
+			if os.path.exists(sock):
+				os.unlink(sock)
+	return rows
+
+
 def run_launch(arm, cfg, args, rnd, logdir, matrix):
+	if arm.kind == "daemon":
+		return run_launch_daemon(arm, cfg, args, rnd, logdir, matrix)
 	tag = f"r{rnd}-{cfg.key()}"
 	sock = os.path.join(logdir, f"{tag}-{arm.name}.sock")
 	if os.path.exists(sock):
@@ -633,12 +741,12 @@ def plot(summary_csv, png, arms):
 	series = []
 	with open(summary_csv) as f:
 		rows = list(csv.DictReader(f))
+	scens = []
 	for scen in SCENARIOS:
+		have = False
 		for ring in ("split", "packed"):
 			pts = [r for r in rows if r["scenario"] == scen and r["ring"] == ring and
 			       r["mrg"] == "1" and r["queues"] == "1"]
-			if not pts:
-				continue
 			fn = os.path.join(tmp, f"{scen}-{ring}.dat")
 			with open(fn, "w") as g:
 				g.write("# size a_med a_min a_max b_med b_min b_max\n")
@@ -647,10 +755,16 @@ def plot(summary_csv, png, arms):
 						r["b_max"]]
 					g.write(r["size"] + " " + " ".join(v if v != "-" else "NaN"
 								      for v in vals) + "\n")
-			series.append((scen, ring, fn))
-	if not series:
+				if not pts:  # gnuplot needs a point to draw the (empty) series
+					g.write("64 NaN NaN NaN NaN NaN NaN\n")
+			have = have or bool(pts)
+			series.append(fn)
+		if have:
+			scens.append(scen)
+	if not scens:
 		return
-	cmd = [gp, "-e", f"out='{png}'; dir='{tmp}'; aname='{arms[0].name}'; bname='{arms[1].name}'",
+	cmd = [gp, "-e", f"out='{png}'; dir='{tmp}'; aname='{arms[0].name}'; bname='{arms[1].name}'; "
+	       f"scens='{' '.join(scens)}'; nscen={len(scens)}",
 	       os.path.join(HERE, "plot.gp")]
 	r = subprocess.run(cmd, capture_output=True, text=True)
 	if r.returncode != 0:
@@ -714,9 +828,10 @@ def main():
 	ap.add_argument("--clean-cpu", type=float, default=0.9,
 			help="a measurement is 'clean' when both forwarding threads were on a CPU "
 			     "at least this share of the window")
-	ap.add_argument("--vhostd", default="pmd", choices=["pmd", "proxy"],
-			help="vhostd arm: 'pmd' = testpmd -d librte_net_vhostd.so; 'proxy' = "
-			     "net_vhost again (proves the harness: the ratio must be ~1)")
+	ap.add_argument("--vhostd", default="pmd", choices=["pmd", "daemon", "proxy"],
+			help="vhostd arm: 'pmd' = testpmd -d librte_net_vhostd.so; 'daemon' = the "
+			     "vhostd daemon (guest_tx/guest_rx against a null port; no loopback); "
+			     "'proxy' = net_vhost again (proves the harness: the ratio must be ~1)")
 	ap.add_argument("--build", default=os.path.join(ROOT, "build"),
 			help="meson build dir holding pmd/librte_net_vhostd.so")
 	ap.add_argument("--out", default=os.path.join(HERE, "results"))
@@ -742,6 +857,11 @@ def main():
 	arms = [Arm("rte_vhost", "net_vhost", args)]
 	if args.vhostd == "proxy":
 		arms.append(Arm("vhostd", "net_vhost", args))
+	elif args.vhostd == "daemon":
+		args.daemon = os.path.join(args.build, "src", "vhostd")
+		if not os.path.exists(args.daemon):
+			sys.exit(f"{args.daemon} not found: build first or pass --build DIR")
+		arms.append(Arm("vhostd", "daemon", args))
 	else:
 		so = os.path.join(args.build, "pmd", "librte_net_vhostd.so")
 		if not os.path.exists(so):
