@@ -484,7 +484,7 @@ def run_launch_daemon(arm, cfg, args, rnd, logdir, matrix):
 			d = delta(a, b)
 			r = {"round": rnd, "arm": arm.name, "backend": arm.kind, "ring": cfg.ring,
 			     "mrg": int(cfg.mrg), "queues": cfg.queues, "scenario": scen, "size": size,
-			     "window_s": round(d["t"], 3)}
+			     "window_s": round(d["t"], 3), "launch": tag}
 			pps = b["tx_pps"] if scen == "guest_tx" else b["rx_pps"]
 			r["mpps"] = (pps if pps > 0 else
 				     (d["tx"] if scen == "guest_tx" else d["rx"]) / d["t"]) / 1e6
@@ -553,7 +553,7 @@ def run_launch(arm, cfg, args, rnd, logdir, matrix):
 			r = measure(be, fe, scen, size, args)
 			r.update({"round": rnd, "arm": arm.name, "backend": arm.kind, "ring": cfg.ring,
 				  "mrg": int(cfg.mrg), "queues": cfg.queues, "scenario": scen,
-				  "size": size})
+				  "size": size, "launch": tag})
 			rows.append(r)
 			if args.verbose:
 				print(f"    {arm.name:9} {cfg.key():18} {scen:8} {size:5}  "
@@ -584,7 +584,7 @@ def classify_launches(rows):
 	more than 1.4x; otherwise every launch is one mode ("fast")."""
 	launches = {}
 	for r in rows:
-		launches.setdefault((r["arm"], r["round"], r["ring"], r["mrg"], r["queues"]), []).append(r)
+		launches.setdefault((r["arm"], r["launch"]), []).append(r)
 	best = {}
 	for r in rows:
 		k = (r["arm"], r["ring"], r["mrg"], r["queues"], r["scenario"], r["size"])
@@ -804,7 +804,44 @@ def build_plan(args):
 	return plan
 
 
+def selftest():
+	"""The statistics on synthetic launches with known modes and a known ratio."""
+	import random
+	rnd_gen = random.Random(6)
+	rows = []
+	slow = {"rte_vhost": {1, 4, 5}, "vhostd": {2, 4}}
+	for rnd in range(8):
+		for arm, base in (("rte_vhost", 10.0), ("vhostd", 12.0)):
+			f = 0.33 if rnd in slow[arm] else 1.0
+			for scen, k in (("loopback", 1.0), ("guest_tx", 0.7)):
+				rows.append({"arm": arm, "round": rnd, "launch": f"r{rnd}", "ring": "split",
+					     "mrg": 1, "queues": 1, "scenario": scen, "size": 64,
+					     "mpps": base * k * f * rnd_gen.uniform(0.98, 1.02),
+					     "loss": 0 if rnd else 5, "gen_full_pct": 0.0, "limit": "be",
+					     "clean": int(rnd % 2 == 0), "mpps_per_cpu": 1.0,
+					     "be_cpu": 1.0, "fe_cpu": 1.0, "bad_len": 0})
+	classify_launches(rows)
+	for r in rows:
+		want = "slow" if r["round"] in slow[r["arm"]] else "fast"
+		assert r["mode"] == want, (r["arm"], r["round"], r["mode"])
+
+	class _A:
+		def __init__(self, name):
+			self.name = name
+
+	summary = summarize(rows, [_A("rte_vhost"), _A("vhostd")])
+	for s in summary:
+		assert abs(s["ratio_fast"] - 1.2) < 0.036, s["ratio_fast"]
+		assert s["a_n"] == 8 and s["a_fast_n"] == 5 and s["b_fast_n"] == 6
+		assert s["a_zeroloss_n"] == 7 and s["ratio_paired_clean_n"] == 4
+	print("selftest: ok (modes classified, fast-mode ratio %.3f for a true 1.2)"
+	      % summary[0]["ratio_fast"])
+
+
 def main():
+	if "--selftest" in sys.argv:
+		selftest()
+		return
 	ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
 				     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
 	ap.add_argument("--quick", action="store_true",
