@@ -98,6 +98,14 @@ struct eth_vhostd_priv {
 	uint8_t closing; /* set before vhu_sock_destroy(): callbacks raise no more events */
 	/* Baseline of the socket counters at the last xstats reset (vhu cannot reset them). */
 	struct vhu_stats sock_base;
+	/*
+	 * Which guest RX virtqueues (tx queue q = virtqueue 2q) are started, and
+	 * the tx queues set up, to point each txq->target at a started ring. The
+	 * vhost control thread and the application's queue setup both write.
+	 */
+	rte_spinlock_t txmap_lock;
+	uint32_t tx_started; /* bit q: virtqueue 2q started */
+	struct eth_vhostd_txq *txqs[VHU_QUEUE_PAIRS_MAX];
 	rte_spinlock_t qev_lock; /* the vhost control thread pushes, the application pops */
 	uint32_t qev_head;       /* free-running; entries [tail, head) are pending */
 	uint32_t qev_tail;
@@ -435,6 +443,36 @@ evd_connection_closed(struct vhu_sock *s, void *ctx)
 	evd_link_set(ctx, false);
 }
 
+/*
+ * Point every tx queue at the virtqueue its bursts fill (caller holds
+ * txmap_lock): its own while started; else, so that host-to-guest traffic a
+ * peer spreads over all our tx queues still arrives, started queue
+ * q % nb_started of the started set; its own (bursts return 0) when none is.
+ * Several lcores may then share one virtqueue: vrq_enqueue_burst() try-locks
+ * it, so a contended burst sends 0 and the caller retries, as on a full ring.
+ */
+static void
+evd_txmap_update(struct eth_vhostd_priv *priv)
+{
+	uint16_t on[VHU_QUEUE_PAIRS_MAX], nb_on = 0, q;
+
+	for (q = 0; q < priv->args.queues; q++)
+		if (priv->tx_started & (1u << q))
+			on[nb_on++] = q;
+	for (q = 0; q < priv->args.queues; q++) {
+		struct eth_vhostd_txq *txq = priv->txqs[q];
+		struct vrq *target;
+
+		if (txq == NULL)
+			continue;
+		if (nb_on == 0 || (priv->tx_started & (1u << q)))
+			target = txq->vrq;
+		else
+			target = vhu_sock_vrq(priv->sock, (uint16_t)(2 * on[q % nb_on]));
+		__atomic_store_n(&txq->target, target, __ATOMIC_RELEASE);
+	}
+}
+
 static void
 evd_vring_state_changed(struct vhu_sock *s, uint16_t vq_idx, bool enabled, void *ctx)
 {
@@ -446,6 +484,17 @@ evd_vring_state_changed(struct vhu_sock *s, uint16_t vq_idx, bool enabled, void 
 	};
 
 	RTE_SET_USED(s);
+	if (!ev.rx && ev.queue_id < VHU_QUEUE_PAIRS_MAX) {
+		rte_spinlock_lock(&priv->txmap_lock);
+		if (enabled)
+			priv->tx_started |= 1u << ev.queue_id;
+		else
+			priv->tx_started &= ~(1u << ev.queue_id);
+		/* At dev_close the vrqs are being freed and no burst can run. */
+		if (!__atomic_load_n(&priv->closing, __ATOMIC_ACQUIRE))
+			evd_txmap_update(priv);
+		rte_spinlock_unlock(&priv->txmap_lock);
+	}
 	rte_spinlock_lock(&priv->qev_lock);
 	if (priv->qev_head - priv->qev_tail == EVD_QEV_MAX)
 		priv->qev_tail++; /* nobody reads them: keep the newest */
@@ -542,25 +591,20 @@ eth_vhostd_start(struct rte_eth_dev *dev)
 static int
 eth_vhostd_stop(struct rte_eth_dev *dev)
 {
-	uint16_t i;
+	struct eth_vhostd_priv *priv = dev->data->dev_private;
+	uint16_t i, nb = priv->sock != NULL ? vhu_sock_nb_vrqs(priv->sock) : 0;
 
-	/* Reasoning in the comment at the top of this file. */
+	/*
+	 * Reasoning in the comment at the top of this file. Every virtqueue, not
+	 * only those of the set-up queues: a tx burst may fill another queue's
+	 * ring (evd_txmap_update()).
+	 */
 	evd_queues_set_running(dev, 0);
-	for (i = 0; i < dev->data->nb_rx_queues; i++) {
-		struct eth_vhostd_rxq *rxq = dev->data->rx_queues[i];
+	for (i = 0; i < nb; i++) {
+		struct vrq *q = vhu_sock_vrq(priv->sock, i);
 
-		if (rxq != NULL) {
-			vrq_lock(rxq->vrq);
-			vrq_unlock(rxq->vrq);
-		}
-	}
-	for (i = 0; i < dev->data->nb_tx_queues; i++) {
-		struct eth_vhostd_txq *txq = dev->data->tx_queues[i];
-
-		if (txq != NULL) {
-			vrq_lock(txq->vrq);
-			vrq_unlock(txq->vrq);
-		}
+		vrq_lock(q);
+		vrq_unlock(q);
 	}
 	return 0;
 }
@@ -575,6 +619,12 @@ eth_vhostd_rx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 static void
 eth_vhostd_tx_queue_release(struct rte_eth_dev *dev, uint16_t qid)
 {
+	struct eth_vhostd_priv *priv = dev->data->dev_private;
+
+	rte_spinlock_lock(&priv->txmap_lock);
+	if (qid < VHU_QUEUE_PAIRS_MAX && priv->txqs[qid] == dev->data->tx_queues[qid])
+		priv->txqs[qid] = NULL;
+	rte_spinlock_unlock(&priv->txmap_lock);
 	rte_free(dev->data->tx_queues[qid]);
 	dev->data->tx_queues[qid] = NULL;
 }
@@ -635,8 +685,13 @@ eth_vhostd_tx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_des
 	if (txq == NULL)
 		return -ENOMEM;
 	txq->vrq = vhu_sock_vrq(priv->sock, 2 * qid);
+	txq->target = txq->vrq;
 	txq->port_id = dev->data->port_id;
 	txq->queue_id = qid;
+	rte_spinlock_lock(&priv->txmap_lock);
+	priv->txqs[qid] = txq;
+	evd_txmap_update(priv);
+	rte_spinlock_unlock(&priv->txmap_lock);
 	dev->data->tx_queues[qid] = txq;
 	return 0;
 }
@@ -872,6 +927,7 @@ eth_vhostd_probe(struct rte_vdev_device *vdev)
 	priv->eth_dev = eth_dev;
 	priv->args = a;
 	rte_spinlock_init(&priv->qev_lock);
+	rte_spinlock_init(&priv->txmap_lock);
 	eth_dev->data->mac_addrs =
 	    rte_zmalloc_socket(name, sizeof(struct rte_ether_addr), 0, eth_dev->data->numa_node);
 	if (eth_dev->data->mac_addrs == NULL) {

@@ -30,9 +30,19 @@ struct eth_vhostd_rxq {
 	uint8_t running;
 } __rte_cache_aligned;
 
-/* One tx queue = the guest's RX virtqueue 2q, filled from the caller's mbufs. */
+/*
+ * One tx queue = the guest's RX virtqueue 2q, filled from the caller's mbufs.
+ * A guest may enable fewer queue pairs than the port has (Linux enables one
+ * per vCPU): while virtqueue 2q is not started, the burst fills another
+ * started RX virtqueue instead, the one @target points at. The vhost control
+ * thread (vring_state_changed) and queue setup rewrite @target under the
+ * priv's txmap_lock; the burst reads it once (acquire). Every vrq it may
+ * point at lives until dev_close, so a burst holding a stale value is safe:
+ * the vrq try-locks itself and does nothing while stopped.
+ */
 struct eth_vhostd_txq {
-	struct vrq *vrq;
+	struct vrq *vrq;    /* this queue's own virtqueue 2q: stats, stop */
+	struct vrq *target; /* the virtqueue a burst fills */
 	uint16_t port_id;
 	uint16_t queue_id;
 	uint8_t running;

@@ -8,6 +8,14 @@
  * Safe while the guest is absent: the vrq wrappers return 0 for a queue that
  * is not started (no frontend, or a ring the frontend stopped), and they
  * try-lock the queue, so a burst never waits for the vhost control thread.
+ *
+ * Queues the guest did not enable. A Linux guest enables one queue pair per
+ * vCPU, which may be fewer than the port has. An rx queue whose ring is not
+ * started has nothing to read: the burst returns 0. A tx queue whose ring is
+ * not started fills another started ring (txq->target, kept by
+ * eth_vhostd.c), so traffic that a peer spreads over all our tx queues still
+ * reaches the guest; when two lcores then share a ring the loser of the
+ * try-lock sends 0 and keeps its mbufs, as on a full ring.
  * The queue structs and the vrq pointers they hold are freed only by
  * dev_close, after dev_stop has waited out every burst (see eth_vhostd.c).
  */
@@ -46,12 +54,15 @@ eth_vhostd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct eth_vhostd_txq *txq = queue;
 	uint16_t nb_tx = 0, want, n;
+	struct vrq *vrq;
 
 	if (unlikely(!__atomic_load_n(&txq->running, __ATOMIC_ACQUIRE)))
 		return 0;
+	/* One read per burst: the control thread may repoint it at any time. */
+	vrq = __atomic_load_n(&txq->target, __ATOMIC_ACQUIRE);
 	while (nb_tx < nb_pkts) {
 		want = RTE_MIN(nb_pkts - nb_tx, VRQ_BURST_MAX);
-		n = vrq_enqueue_burst(txq->vrq, pkts + nb_tx, want);
+		n = vrq_enqueue_burst(vrq, pkts + nb_tx, want);
 		nb_tx += n;
 		if (n < want)
 			break;

@@ -76,6 +76,9 @@ int rte_pmd_vhostd_get_info(uint16_t port_id, struct rte_pmd_vhostd_info *info);
  * Counters of one ethdev queue's virtqueue: rx queue q is guest virtqueue 2q+1
  * (guest TX), tx queue q is virtqueue 2q (guest RX). Any q below the queues=
  * devarg may be read, configured or not; names come from vrq_stat_name().
+ * A tx queue whose virtqueue the guest has not enabled (it enabled fewer
+ * queue pairs than queues=) sends on an enabled one, tx queue q on enabled
+ * queue q % nb_enabled; those packets count on that virtqueue.
  * @return 0, -ENODEV, -EINVAL (not net_vhostd, @p st NULL, q out of range).
  */
 int rte_pmd_vhostd_get_queue_stats(uint16_t port_id, bool rx, uint16_t queue_id,

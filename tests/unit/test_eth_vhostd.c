@@ -719,6 +719,169 @@ test_eth_vhostd_stopped_port_is_idle(void **state)
 	rte_pktmbuf_free(pkts[0]);
 }
 
+/* ---- tx queues of rings the guest did not enable ---- */
+
+/* Guest RX buffers of 2048 bytes at this gpa, one per virtqueue (vq_idx * 2048 above it). */
+#define UT_MQ_BUF_GPA 0x40000
+
+/* Frontend view of the split ring of @p vq_idx, as ut_mq_vring() laid it out. */
+struct ut_fe_ring {
+	struct vrq_desc *desc;
+	struct vrq_avail *avail;
+	struct vrq_used *used;
+};
+
+static void
+ut_fe_ring(const struct vhu_fe *fe, uint32_t vq_idx, struct ut_fe_ring *r)
+{
+	struct vhu_vring_addr a;
+
+	/* Ring vq_idx lives at 0x10000 * vq_idx of region 0 (ut_mq_vring()). */
+	vhu_fe_ring_addr(fe, vq_idx, 0, 0x10000ull * vq_idx, UT_RING, &a);
+	r->desc = (struct vrq_desc *)(uintptr_t)a.desc_qva;
+	r->avail = (struct vrq_avail *)(uintptr_t)a.avail_qva;
+	r->used = (struct vrq_used *)(uintptr_t)a.used_qva;
+}
+
+static void
+ut_mq_vring(struct vhu_fe *fe, uint32_t vq_idx)
+{
+	assert_int_equal(vhu_fe_vring_setup(fe, vq_idx, 0, 0x10000ull * vq_idx, UT_RING), 0);
+	assert_int_equal(vhu_fe_vring_enable(fe, vq_idx, true), 0);
+}
+
+/* The guest posts one writable 2048-byte buffer on guest RX virtqueue @p vq_idx. */
+static void
+ut_fe_post_rx(const struct vhu_fe *fe, uint32_t vq_idx)
+{
+	struct ut_fe_ring r;
+
+	ut_fe_ring(fe, vq_idx, &r);
+	r.desc[0].addr = UT_MQ_BUF_GPA + 2048ull * vq_idx;
+	r.desc[0].len = 2048;
+	r.desc[0].flags = VRQ_DESC_F_WRITE;
+	r.avail->ring[0] = 0;
+	__atomic_store_n(&r.avail->idx, 1, __ATOMIC_RELEASE);
+}
+
+/* Entries the backend published on @p vq_idx's used ring; the first one's frame in @p frame. */
+static uint16_t
+ut_fe_used(const struct vhu_fe *fe, uint32_t vq_idx, uint8_t *frame)
+{
+	struct ut_fe_ring r;
+	uint16_t n;
+
+	ut_fe_ring(fe, vq_idx, &r);
+	n = __atomic_load_n(&r.used->idx, __ATOMIC_ACQUIRE);
+	if (n > 0)
+		memcpy(frame, fe->regions[0].addr + UT_MQ_BUF_GPA + 2048ull * vq_idx + UT_HDR,
+		       UT_FRAME);
+	return n;
+}
+
+static struct rte_mbuf *
+ut_mbuf_frame(const uint8_t *frame)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(ut_mp);
+
+	assert_non_null(m);
+	memcpy(rte_pktmbuf_append(m, UT_FRAME), frame, UT_FRAME);
+	return m;
+}
+
+/* A port of 2 queue pairs whose frontend set up and enabled only pair 0. */
+struct ut_mq {
+	char path[108];
+	char name[64];
+	uint16_t port;
+	struct vhu_fe fe;
+};
+
+static int
+ut_mq_setup(void **state)
+{
+	const uint64_t features =
+	    VRQ_FBIT(VRQ_F_VERSION_1) | VRQ_FBIT(VRQ_F_PROTOCOL_FEATURES) | VRQ_FBIT(VRQ_F_NET_MQ);
+	struct ut_mq *mq = calloc(1, sizeof(*mq));
+	int port;
+
+	if (mq == NULL)
+		return -1;
+	*state = mq;
+	vhu_fe_init(&mq->fe);
+	port = ut_probe("queues=2", mq->path, sizeof(mq->path), mq->name, sizeof(mq->name));
+	if (port < 0 || ut_port_setup(port, 2) != 0 || rte_eth_dev_start(port) != 0)
+		return -1;
+	mq->port = port;
+	if (vhu_fe_connect(&mq->fe, mq->path) != 0 ||
+	    vhu_fe_handshake(&mq->fe, features, VRQ_FBIT(VHU_PROTO_F_REPLY_ACK)) != 0 ||
+	    vhu_fe_mem_add(&mq->fe, 0, 1 << 20, false) < 0 || vhu_fe_set_mem_table(&mq->fe) != 0)
+		return -1;
+	ut_mq_vring(&mq->fe, 0);
+	ut_mq_vring(&mq->fe, 1);
+	return VHU_FE_WAIT(ut_link_up(port)) ? 0 : -1;
+}
+
+static int
+ut_mq_teardown(void **state)
+{
+	struct ut_mq *mq = *state;
+
+	vhu_fe_close(&mq->fe);
+	rte_eth_dev_stop(mq->port);
+	rte_vdev_uninit(mq->name);
+	free(mq);
+	return 0;
+}
+
+/* Tx queue 1's ring (virtqueue 2) was never enabled: its burst fills virtqueue 0. */
+static void
+test_eth_vhostd_tx_disabled_queue_uses_enabled_ring(void **state)
+{
+	struct ut_mq *mq = *state;
+	struct vhu_fe *fe = &mq->fe;
+	uint8_t frame[UT_FRAME], got[UT_FRAME];
+	struct rte_mbuf *m;
+
+	ut_frame(frame, sizeof(frame), 3);
+	ut_fe_post_rx(fe, 0);
+	m = ut_mbuf_frame(frame);
+	assert_int_equal(rte_eth_tx_burst(mq->port, 1, &m, 1), 1);
+	assert_int_equal(ut_fe_used(fe, 0, got), 1);
+	assert_memory_equal(got, frame, UT_FRAME);
+	assert_int_equal(ut_xstat(mq->port, "tx_q0_packets"), 1);
+	/* Nothing to read on rx queue 1 (virtqueue 3 is not enabled either). */
+	assert_int_equal(rte_eth_rx_burst(mq->port, 1, &m, 1), 0);
+}
+
+/* Once the guest enables virtqueue 2, tx queue 1 uses it; with none enabled, nothing is sent. */
+static void
+test_eth_vhostd_tx_queue_follows_enable(void **state)
+{
+	struct ut_mq *mq = *state;
+	struct vhu_fe *fe = &mq->fe;
+	uint8_t frame[UT_FRAME], got[UT_FRAME];
+	struct rte_mbuf *m;
+
+	ut_frame(frame, sizeof(frame), 5);
+	ut_mq_vring(fe, 2);
+	ut_fe_post_rx(fe, 0);
+	ut_fe_post_rx(fe, 2);
+	m = ut_mbuf_frame(frame);
+	assert_int_equal(rte_eth_tx_burst(mq->port, 1, &m, 1), 1);
+	assert_int_equal(ut_fe_used(fe, 2, got), 1);
+	assert_memory_equal(got, frame, UT_FRAME);
+	assert_int_equal(ut_fe_used(fe, 0, got), 0);
+	/* Both guest RX rings disabled: the mbuf stays with the caller. */
+	assert_int_equal(vhu_fe_vring_enable(fe, 2, false), 0);
+	assert_int_equal(vhu_fe_vring_enable(fe, 0, false), 0);
+	m = ut_mbuf_frame(frame);
+	assert_int_equal(rte_eth_tx_burst(mq->port, 1, &m, 1), 0);
+	assert_int_equal(rte_eth_tx_burst(mq->port, 0, &m, 1), 0);
+	rte_pktmbuf_free(m);
+	assert_int_equal(ut_fe_used(fe, 0, got), 0);
+}
+
 /* ---- main ---- */
 
 static int
@@ -780,6 +943,10 @@ main(void)
 					    ut_dp_teardown),
 	    cmocka_unit_test_setup_teardown(test_eth_vhostd_stopped_port_is_idle, ut_dp_setup,
 					    ut_dp_teardown),
+	    cmocka_unit_test_setup_teardown(test_eth_vhostd_tx_disabled_queue_uses_enabled_ring,
+					    ut_mq_setup, ut_mq_teardown),
+	    cmocka_unit_test_setup_teardown(test_eth_vhostd_tx_queue_follows_enable, ut_mq_setup,
+					    ut_mq_teardown),
 	};
 
 	return cmocka_run_group_tests_name("eth_vhostd", tests, ut_eal_setup, ut_eal_teardown);
