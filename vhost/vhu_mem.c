@@ -340,25 +340,28 @@ vhu_mem_install(struct vhu_dev *dev, const struct vhu_map *maps, uint32_t nb)
 	return 0;
 }
 
+/* @p m already maps region @p r: same ranges, and @p fd is the same file at the same offset. */
+static bool
+vhu_map_is(const struct vhu_map *m, const struct vhu_mem_region_msg *r, int fd)
+{
+	struct stat st;
+
+	if (r->gpa != m->gpa || r->size != m->size || r->qva != m->qva ||
+	    r->mmap_offset != m->offset)
+		return false;
+	return fstat(fd, &st) == 0 && st.st_dev == m->st_dev && st.st_ino == m->st_ino;
+}
+
 static bool
 vhu_mem_same_table(const struct vhu_dev *dev, const struct vhu_mem_table_msg *t, const int *fds)
 {
-	const struct vhu_mem_region_msg *r;
-	const struct vhu_map *m;
-	struct stat st;
 	uint32_t i;
 
 	if (dev->mem == NULL || t->nb_regions != dev->nb_maps)
 		return false;
-	for (i = 0; i < t->nb_regions; i++) {
-		r = &t->regions[i];
-		m = &dev->maps[i];
-		if (r->gpa != m->gpa || r->size != m->size || r->qva != m->qva ||
-		    r->mmap_offset != m->offset)
+	for (i = 0; i < t->nb_regions; i++)
+		if (!vhu_map_is(&dev->maps[i], &t->regions[i], fds[i]))
 			return false;
-		if (fstat(fds[i], &st) < 0 || st.st_dev != m->st_dev || st.st_ino != m->st_ino)
-			return false;
-	}
 	return true;
 }
 
@@ -435,6 +438,19 @@ vhu_add_mem_reg(struct vhu_dev *dev, struct vhu_msg *msg)
 		vhu_peer_log(dev, "ADD_MEM_REG: region is empty or overflows");
 		return -EINVAL;
 	}
+	/*
+	 * QEMU 7.2 keeps one shadow region table per vhost_dev, i.e. per queue
+	 * pair, and sends ADD_MEM_REG from each of them over the same
+	 * connection (its per-device request list did not yet include
+	 * ADD/REM_MEM_REG): the second pair re-adds every region while the
+	 * first pair's rings run. The same file at the same place is a no-op.
+	 */
+	for (i = 0; i < nb; i++) {
+		if (vhu_map_is(&dev->maps[i], r, msg->fds[0])) {
+			VHU_LOG(DEBUG, dev->s, "ADD_MEM_REG: region %u already mapped", i);
+			return 0;
+		}
+	}
 	if (nb >= VRQ_MEM_REGIONS_MAX) {
 		vhu_peer_log(dev, "ADD_MEM_REG: all %u slots used", VRQ_MEM_REGIONS_MAX);
 		return -ENOSPC;
@@ -474,9 +490,16 @@ vhu_rem_mem_reg(struct vhu_dev *dev, struct vhu_msg *msg)
 		else
 			maps[nb++] = dev->maps[i];
 	}
+	/*
+	 * Already gone: with QEMU 7.2 every queue pair's vhost_dev removes the
+	 * region (see vhu_add_mem_reg()), and the first one already did. A
+	 * refusal would make QEMU give up vhost for the second pair; nothing
+	 * is mapped either way.
+	 */
 	if (found == UINT32_MAX) {
-		vhu_peer_log(dev, "REM_MEM_REG: no region at gpa 0x%" PRIx64, r->gpa);
-		return -ENOENT;
+		VHU_LOG(DEBUG, dev->s, "REM_MEM_REG: no region at gpa 0x%" PRIx64 ", nothing to do",
+			r->gpa);
+		return 0;
 	}
 	return vhu_mem_install(dev, maps, nb);
 }

@@ -2,8 +2,10 @@
 /*
  * vhost/vhu_dev.c: request handlers and the device lifecycle, driven by the
  * scripted frontend over a real unix socket: a QEMU-like golden handshake
- * with two queue pairs, then each hostile or out-of-order request, asserting
- * the nack, the state left behind and that no fd leaked.
+ * with two queue pairs, QEMU 7.2's multiqueue sequence (one vhost_dev per
+ * queue pair, each repeating the memory setup), then each hostile or
+ * out-of-order request, asserting the nack, the state left behind and that
+ * no fd leaked.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -81,6 +83,54 @@ setup_pair(struct fx *f, uint32_t qp)
 {
 	assert_int_equal(vhu_fe_vring_setup(&f->fe, 2 * qp, 0, 0x10000 * (qp + 1), 256), 0);
 	assert_int_equal(vhu_fe_vring_setup(&f->fe, 2 * qp + 1, 1, 0x10000 * (qp + 1), 256), 0);
+}
+
+/* Per-vhost_dev init of QEMU 7.2 (vhost_user_backend_init), sent again for every queue pair. */
+static void
+qemu72_init_dev(struct fx *f, uint64_t proto)
+{
+	uint64_t v;
+
+	assert_int_equal(vhu_fe_get_u64(&f->fe, VHU_REQ_GET_FEATURES, &v), 0);
+	assert_int_equal(vhu_fe_get_u64(&f->fe, VHU_REQ_GET_PROTOCOL_FEATURES, &v), 0);
+	assert_int_equal(vhu_fe_call_u64(&f->fe, VHU_REQ_SET_PROTOCOL_FEATURES, proto), 0);
+	if (proto & VRQ_FBIT(VHU_PROTO_F_CONFIGURE_MEM_SLOTS))
+		assert_int_equal(vhu_fe_get_u64(&f->fe, VHU_REQ_GET_MAX_MEM_SLOTS, &v), 0);
+}
+
+/* ADD_MEM_REG of every region, as a vhost_dev with an empty shadow table sends it. */
+static void
+add_all_regions(struct fx *f)
+{
+	struct vhu_mem_reg_msg m = {0};
+	uint32_t r;
+
+	for (r = 0; r < f->fe.nb_regions; r++) {
+		m.region = (struct vhu_mem_region_msg){.gpa = f->fe.regions[r].gpa,
+						       .size = f->fe.regions[r].size,
+						       .qva = vhu_fe_qva(&f->fe, r, 0)};
+		assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_ADD_MEM_REG, &m, sizeof(m),
+					     &f->fe.regions[r].memfd, 1),
+				 0);
+	}
+}
+
+/*
+ * vhost_dev_start() of QEMU 7.2 for queue pair @p qp, then vhost_set_vring_enable():
+ * the same features, the whole memory again (ADD_MEM_REG per region with
+ * CONFIGURE_MEM_SLOTS, else SET_MEM_TABLE), then its own rings by absolute index.
+ */
+static void
+qemu72_start_pair(struct fx *f, uint32_t qp, bool mem_slots)
+{
+	assert_int_equal(vhu_fe_call_u64(&f->fe, VHU_REQ_SET_FEATURES, FEATURES), 0);
+	if (mem_slots)
+		add_all_regions(f);
+	else
+		assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
+	setup_pair(f, qp);
+	assert_int_equal(vhu_fe_vring_enable(&f->fe, 2 * qp, true), 0);
+	assert_int_equal(vhu_fe_vring_enable(&f->fe, 2 * qp + 1, true), 0);
 }
 
 static void
@@ -420,6 +470,58 @@ test_vhu_dev_packed_ring_base_round_trip(void **state)
 	close(efd);
 }
 
+/* virtio-net-pci,mq=on with queues=2 on QEMU 7.2: one vhost_dev per pair, one connection. */
+static void
+test_vhu_dev_qemu72_mq_mem_slots(void **state)
+{
+	struct fx *f = *state;
+	const struct vrq_mem *mem;
+	uint16_t q;
+
+	qemu72_init_dev(f, PROTO | VRQ_FBIT(VHU_PROTO_F_CONFIGURE_MEM_SLOTS));
+	qemu72_init_dev(f, PROTO | VRQ_FBIT(VHU_PROTO_F_CONFIGURE_MEM_SLOTS));
+	qemu72_start_pair(f, 0, true);
+	assert_int_equal(vhu_fe_ev(&f->ev, ready), 1);
+	mem = f->s->dev.mem;
+	/* Pair 1 re-adds both regions and re-sets the features under running rings. */
+	qemu72_start_pair(f, 1, true);
+	assert_ptr_equal(f->s->dev.mem, mem);
+	assert_int_equal(f->s->dev.nb_maps, 2);
+	assert_int_equal(vhu_fe_ev(&f->ev, started_mask), 0xf);
+	assert_int_equal(vhu_fe_ev(&f->ev, vring_off), 0);
+	assert_int_equal(vhu_fe_ev(&f->ev, stopped), 0);
+	/* vhost_net_stop: GET_VRING_BASE of each ring, pair by pair; one device stop. */
+	for (q = 0; q < 4; q++)
+		assert_int_equal(vhu_fe_get_vring_base(&f->fe, q), 0);
+	assert_int_equal(vhu_fe_ev(&f->ev, started_mask), 0);
+	assert_int_equal(vhu_fe_ev(&f->ev, stopped), 1);
+	assert_non_null(f->s->dev.mem);
+}
+
+/* Without CONFIGURE_MEM_SLOTS: a SET_MEM_TABLE per pair, then a grown table, rings running. */
+static void
+test_vhu_dev_mq_mem_table_under_running_rings(void **state)
+{
+	struct fx *f = *state;
+	const struct vrq_mem *mem;
+
+	qemu72_init_dev(f, PROTO);
+	qemu72_start_pair(f, 0, false);
+	mem = f->s->dev.mem;
+	qemu72_start_pair(f, 1, false);
+	assert_ptr_equal(f->s->dev.mem, mem); /* identical table: the live one is kept */
+	/* Memory hot-plug: a third region; every started ring is re-translated, none stops. */
+	assert_true(vhu_fe_mem_add(&f->fe, 0x200000000ull, REGION_SIZE, false) >= 0);
+	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
+	assert_ptr_not_equal(f->s->dev.mem, mem);
+	assert_int_equal(f->s->dev.mem->nb_regions, 3);
+	assert_int_equal(vhu_fe_ev(&f->ev, started_mask), 0xf);
+	assert_true(vrq_is_started(vhu_sock_vrq(f->s, 3)));
+	assert_int_equal(vhu_fe_ev(&f->ev, vring_off), 0);
+	assert_int_equal(vhu_fe_ev(&f->ev, stopped), 0);
+	assert_true(vhu_sock_is_ready(f->s));
+}
+
 int
 main(void)
 {
@@ -440,6 +542,8 @@ main(void)
 	    T(test_vhu_dev_queue_num_config_mtu_status),
 	    T(test_vhu_dev_reset_device),
 	    T(test_vhu_dev_packed_ring_base_round_trip),
+	    T(test_vhu_dev_qemu72_mq_mem_slots),
+	    T(test_vhu_dev_mq_mem_table_under_running_rings),
 #undef T
 	};
 

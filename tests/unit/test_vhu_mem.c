@@ -296,7 +296,45 @@ test_vhu_mem_add_rem_reg(void **state)
 	assert_int_equal(f->s->dev.mem->nb_regions, 1);
 	assert_false(vrq_is_started(vhu_sock_vrq(f->s, 1)));
 	assert_true(vrq_is_started(vhu_sock_vrq(f->s, 0)));
-	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_REM_MEM_REG, &m, sizeof(m), NULL, 0), 0);
+	/* Removed again (QEMU 7.2: once per queue pair): acked, nothing else changes. */
+	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_REM_MEM_REG, &m, sizeof(m), NULL, 0), 0);
+	assert_int_equal(f->s->dev.mem->nb_regions, 1);
+	assert_true(vrq_is_started(vhu_sock_vrq(f->s, 0)));
+}
+
+/* QEMU 7.2 re-adds every region once per queue pair: the same file again is a no-op. */
+static void
+test_vhu_mem_add_reg_twice(void **state)
+{
+	struct fx *f = *state;
+	struct vhu_mem_reg_msg m = {0};
+	const struct vrq_mem *mem;
+
+	m.region = (struct vhu_mem_region_msg){
+	    .gpa = 0, .size = REGION_SIZE, .qva = vhu_fe_qva(&f->fe, 0, 0)};
+	assert_int_equal(
+	    vhu_fe_call(&f->fe, VHU_REQ_ADD_MEM_REG, &m, sizeof(m), &f->fe.regions[0].memfd, 1), 0);
+	m.region = (struct vhu_mem_region_msg){
+	    .gpa = REGION_SIZE, .size = REGION_SIZE, .qva = vhu_fe_qva(&f->fe, 1, 0)};
+	assert_int_equal(
+	    vhu_fe_call(&f->fe, VHU_REQ_ADD_MEM_REG, &m, sizeof(m), &f->fe.regions[1].memfd, 1), 0);
+	start_pair(f);
+	mem = f->s->dev.mem;
+	assert_int_equal(
+	    vhu_fe_call(&f->fe, VHU_REQ_ADD_MEM_REG, &m, sizeof(m), &f->fe.regions[1].memfd, 1), 0);
+	assert_ptr_equal(f->s->dev.mem, mem);
+	assert_int_equal(f->s->dev.nb_maps, 2);
+	/* Same ranges backed by another file: an overlap, refused. */
+	assert_int_not_equal(
+	    vhu_fe_call(&f->fe, VHU_REQ_ADD_MEM_REG, &m, sizeof(m), &f->fe.regions[0].memfd, 1), 0);
+	/* Same file at another offset: refused too. */
+	m.region.mmap_offset = 4096;
+	m.region.size -= 4096;
+	assert_int_not_equal(
+	    vhu_fe_call(&f->fe, VHU_REQ_ADD_MEM_REG, &m, sizeof(m), &f->fe.regions[1].memfd, 1), 0);
+	assert_ptr_equal(f->s->dev.mem, mem);
+	assert_true(vrq_is_started(vhu_sock_vrq(f->s, 0)));
+	assert_true(vrq_is_started(vhu_sock_vrq(f->s, 1)));
 }
 
 static void
@@ -413,6 +451,7 @@ main(void)
 	    T(test_vhu_mem_same_table_keeps_mappings),
 	    T(test_vhu_mem_new_table_retranslates_rings),
 	    T(test_vhu_mem_add_rem_reg),
+	    T(test_vhu_mem_add_reg_twice),
 	    T(test_vhu_mem_log_base),
 	    T(test_vhu_mem_shrunk_file_sigbus),
 	    T(test_vhu_mem_hugetlb_unaligned_offset),
