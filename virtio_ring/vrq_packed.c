@@ -196,12 +196,23 @@ vrq_packed_buf(struct vrq *q, uint64_t gpa, uint32_t len, uint16_t flags, uint16
 /*
  * An indirect descriptor (2.8.19): a table of len / 16 descriptors used in
  * order; only their WRITE flag counts. Not nested, no NEXT with INDIRECT.
+ *
+ * On a device-readable chain (guest TX) the WRITE flag of a table entry is
+ * ignored rather than refused: DPDK 22.11's virtio PMD presets every entry
+ * of its packed TX indirect tables to WRITE (vring_desc_init_indirect_packed)
+ * and never rewrites the first one, its virtio-net header, so every
+ * multi-segment frame it sends this way would be dropped (err_order). We only
+ * read those buffers, so honouring the flag protects nothing; DPDK's own
+ * vhost library ignores the flags of packed indirect entries altogether.
+ * On guest RX the flag is still required: we never write into a buffer the
+ * driver marked device-readable.
  */
 static enum vrq_stat_id
 vrq_packed_indirect(struct vrq *q, const struct vrq_packed_desc *d, uint16_t want_write,
 		    struct vrq_iov *iov, uint16_t nb_iov_max, struct vrq_packed_chain *c)
 {
 	uint32_t nb = d->len / sizeof(struct vrq_packed_desc), i;
+	uint16_t ignore = want_write ? 0 : VRQ_DESC_F_WRITE;
 	struct vrq_packed_desc e;
 	enum vrq_stat_id why;
 
@@ -214,7 +225,8 @@ vrq_packed_indirect(struct vrq *q, const struct vrq_packed_desc *d, uint16_t wan
 			return VRQ_STAT_err_indirect;
 		if (unlikely(e.flags & VRQ_DESC_F_INDIRECT))
 			return VRQ_STAT_err_indirect;
-		why = vrq_packed_buf(q, e.addr, e.len, e.flags, want_write, iov, nb_iov_max, c);
+		why = vrq_packed_buf(q, e.addr, e.len, (uint16_t)(e.flags & ~ignore), want_write,
+				     iov, nb_iov_max, c);
 		if (unlikely(why != VRQ_STAT_MAX))
 			return why;
 	}

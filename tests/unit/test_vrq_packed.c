@@ -268,6 +268,41 @@ test_vrq_packed_tx_indirect(void **state)
 	assert_false(vrq_is_broken(c->q));
 }
 
+/*
+ * Guest TX through indirect tables laid out as DPDK 22.11's virtio PMD does
+ * (VRQ_GUEST_PMD_TABLE: the header entry keeps a preset WRITE flag, the
+ * others carry NEXT and wrap bits): every frame arrives intact, nothing is
+ * counted as a bad chain. Before the fix each one was refused (err_order).
+ */
+static void
+test_vrq_packed_tx_indirect_virtio_pmd(void **state)
+{
+	static const uint32_t sizes[] = {60, 1500, 2990, T_MAXF};
+	struct t_ctx *c = *state;
+	uint32_t lens[8], i, r, seed = 11;
+	uint16_t nb;
+	int id;
+
+	t_start(c, 8, T_FEATURES, T_VQ_TX);
+	/* Three laps of an 8-slot ring: both AVAIL/USED encodings in the tables. */
+	for (r = 0; r < 3 * 8 / RTE_DIM(sizes); r++) {
+		for (i = 0; i < RTE_DIM(sizes); i++) {
+			/* Header alone, then 2048-byte mbuf segments, as the PMD cuts them. */
+			lens[0] = T_HDR;
+			for (nb = 1; (nb - 1) * 2048u < sizes[i]; nb++)
+				lens[nb] = RTE_MIN(2048u, sizes[i] - (nb - 1) * 2048u);
+			id = t_post_tx(c, sizes[i], seed, lens, nb,
+				       VRQ_GUEST_INDIRECT | VRQ_GUEST_PMD_TABLE);
+			assert_true(id >= 0);
+			t_rx_one_check(c, id, sizes[i], seed++);
+		}
+	}
+	assert_int_equal(t_stat(c, VRQ_STAT_err_order), 0);
+	assert_int_equal(t_stat(c, VRQ_STAT_drop_bad_desc), 0);
+	assert_int_equal(t_stat(c, VRQ_STAT_packets), 3 * 8 / RTE_DIM(sizes) * RTE_DIM(sizes));
+	assert_false(vrq_is_broken(c->q));
+}
+
 /* A burst takes at most VRQ_BURST_MAX and interrupts once. */
 static void
 test_vrq_packed_tx_burst_one_call(void **state)
@@ -987,6 +1022,33 @@ test_vrq_packed_rejects_readable_in_rx(void **state)
 	assert_false(vrq_is_broken(c->q));
 }
 
+/* RX: a device-readable entry in an indirect table is still refused (only TX ignores WRITE). */
+static void
+test_vrq_packed_rejects_readable_in_rx_indirect(void **state)
+{
+	struct t_ctx *c = *state;
+	struct vrq_guest_seg segs[2] = {{0, 1000, VRQ_DESC_F_WRITE}, {0, 1000, 0}};
+	uint32_t ok[1] = {2048}, ulen;
+	struct rte_mbuf *m;
+	uint16_t uid;
+	int bad, good;
+
+	t_start(c, 16, T_FEATURES, T_VQ_RX);
+	bad = vrq_guest_packed_add(&c->p, segs, 2, VRQ_GUEST_INDIRECT);
+	good = vrq_guest_packed_post_rx(&c->p, ok, 1, 0);
+	m = t_mbuf(500, 2048, 1);
+	assert_int_equal(vrq_enqueue_burst(c->q, &m, 1), 1);
+	rte_pktmbuf_free(m);
+	assert_int_equal(vrq_guest_packed_used_get(&c->p, &uid, &ulen), 1);
+	assert_int_equal(uid, bad);
+	assert_int_equal(ulen, 0);
+	assert_int_equal(vrq_guest_packed_used_get(&c->p, &uid, &ulen), 1);
+	assert_int_equal(uid, good);
+	assert_int_equal(ulen, T_HDR + 500);
+	assert_int_equal(t_stat(c, VRQ_STAT_err_order), 1);
+	assert_false(vrq_is_broken(c->q));
+}
+
 /* RX: bad id stops the queue and writes nothing. */
 static void
 test_vrq_packed_rejects_bad_id_rx(void **state)
@@ -1147,6 +1209,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_vrq_packed_tx_sizes_and_shapes),
 	    T(test_vrq_packed_tx_indirect),
+	    T(test_vrq_packed_tx_indirect_virtio_pmd),
 	    T(test_vrq_packed_tx_burst_one_call),
 	    T(test_vrq_packed_rx_sizes),
 	    T(test_vrq_packed_rx_mrg),
@@ -1175,6 +1238,7 @@ main(void)
 	    T(test_vrq_packed_rejects_indirect_with_next),
 	    T(test_vrq_packed_rejects_indirect_not_negotiated),
 	    T(test_vrq_packed_rejects_readable_in_rx),
+	    T(test_vrq_packed_rejects_readable_in_rx_indirect),
 	    T(test_vrq_packed_rejects_bad_id_rx),
 	    T(test_vrq_packed_tx_pool_empty),
 	    T(test_vrq_packed_rx_sw_tso),

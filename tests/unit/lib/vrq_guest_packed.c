@@ -177,12 +177,19 @@ vrq_guest_packed_add(struct vrq_guest_packed *p, const struct vrq_guest_seg *seg
 			return -ENOMEM;
 		/* Through vrq_guest_write: the table may straddle touching regions. */
 		for (i = 0; i < nb; i++) {
+			uint16_t f = segs[i].flags & (VRQ_DESC_F_WRITE | VRQ_DESC_F_INDIRECT);
+
+			/* INDIRECT passes through: hostile tests nest tables. */
+			if ((opts & VRQ_GUEST_PMD_TABLE) && i == 0)
+				f = VRQ_DESC_F_WRITE;
+			else if (opts & VRQ_GUEST_PMD_TABLE)
+				f = (uint16_t)((i + 1 < nb ? VRQ_DESC_F_NEXT : 0) |
+					       vrq_guest_packed_avail_flags(wrap));
 			e.addr = rte_cpu_to_le_64(b->chain.gpa[i]);
 			e.len = rte_cpu_to_le_32(b->chain.len[i]);
-			e.id = 0;
-			/* INDIRECT passes through: hostile tests nest tables. */
-			e.flags = rte_cpu_to_le_16(segs[i].flags &
-						   (VRQ_DESC_F_WRITE | VRQ_DESC_F_INDIRECT));
+			e.id = rte_cpu_to_le_16(
+			    (opts & VRQ_GUEST_PMD_TABLE) && i + 1 == nb ? (uint16_t)id : 0);
+			e.flags = rte_cpu_to_le_16(f);
 			if (vrq_guest_write(p->g, tbl_gpa + (uint64_t)i * sizeof(e), &e,
 					    sizeof(e)) != 0)
 				return -EFAULT;

@@ -47,6 +47,17 @@ struct vrq_guest_packed {
 	struct vrq_guest_packed_buf *bufs; /* [size] */
 };
 
+/*
+ * Option of vrq_guest_packed_add() with VRQ_GUEST_INDIRECT: write the table
+ * the way DPDK 22.11's virtio PMD (virtio-user, packed_vq=1) writes its TX
+ * indirect tables: every entry was preset to WRITE and the first one (the
+ * virtio-net header) keeps it; the others carry NEXT (all but the last) and
+ * the AVAIL/USED bits of the current lap; the buffer id is in the last entry
+ * as well as in the ring slot. Only the first entry's WRITE matters to a
+ * device that follows 2.8.19; the rest must be ignored.
+ */
+#define VRQ_GUEST_PMD_TABLE 4u
+
 /** Lay out a packed ring of @p size entries (desc, driver event, device event in three regions). */
 int vrq_guest_packed_init(struct vrq_guest_packed *p, struct vrq_guest *g, uint16_t size,
 			  uint64_t features);
