@@ -259,6 +259,7 @@ vhu_dev_reset_rings(struct vhu_dev *dev)
 		vhu_fd_close(&vq->err_fd);
 		vq->num = 0;
 		vq->base = 0;
+		vq->base_used = false;
 		vq->num_set = false;
 		vq->addr_set = false;
 		vq->kicked = false;
@@ -434,14 +435,29 @@ vhu_set_vring_addr(struct vhu_dev *dev, struct vhu_msg *msg)
 int
 vhu_set_vring_base(struct vhu_dev *dev, struct vhu_msg *msg)
 {
-	struct vhu_vq *vq = &dev->vqs[vhu_msg_vq_idx(msg)];
+	uint16_t vq_idx = vhu_msg_vq_idx(msg);
+	struct vhu_vq *vq = &dev->vqs[vq_idx];
+	uint32_t num = msg->payload.state.num;
+	uint16_t used = (uint16_t)(num >> 16);
 
-	/* Split: last_avail_idx; packed: last_avail_idx | wrap << 15. Both fit 16 bits. */
-	if (msg->payload.state.num > UINT16_MAX) {
-		vhu_peer_log(dev, "SET_VRING_BASE: bad base %u", msg->payload.state.num);
+	/*
+	 * Split: last_avail_idx. Packed: last_avail_idx | avail wrap << 15 in bits
+	 * 0-15, and QEMU (virtio_queue_packed_get_last_avail_idx(), 7.2 sends
+	 * 0x80008000 for a fresh ring) puts the used position the same way in
+	 * bits 16-31; older frontends leave them 0. vrq restarts with the used
+	 * position equal to the avail one (nothing is in flight across a stop,
+	 * as in DPDK), so the used half only selects the layout of the reply
+	 * to GET_VRING_BASE.
+	 */
+	if (used != 0 && !vhu_dev_packed(dev)) {
+		vhu_peer_log(dev, "SET_VRING_BASE: bad base %u", num);
 		return -EINVAL;
 	}
-	vq->base = (uint16_t)msg->payload.state.num;
+	if (used != 0 && used != (uint16_t)num)
+		VHU_LOG(DEBUG, dev->s, "vring %u: used position 0x%x differs from avail 0x%x",
+			vq_idx, used, num & 0xffff);
+	vq->base = (uint16_t)num;
+	vq->base_used = used != 0;
 	return 0;
 }
 
@@ -457,6 +473,9 @@ vhu_get_vring_base(struct vhu_dev *dev, struct vhu_msg *msg)
 	vhu_fd_close(&vq->kick_fd);
 	msg->payload.state.index = vq_idx;
 	msg->payload.state.num = vq->base;
+	/* Answer in the layout the frontend used: QEMU reads its used position from bits 16-31. */
+	if (vq->base_used && vhu_dev_packed(dev))
+		msg->payload.state.num |= (uint32_t)vq->base << 16;
 	msg->hdr.size = sizeof(struct vhu_vring_state);
 	return VHU_MSG_REPLY;
 }

@@ -40,7 +40,8 @@ struct vhu_vq {
 	struct vrq *q;
 	struct vhu_vring_addr addr; /* raw SET_VRING_ADDR payload */
 	uint16_t num;
-	uint16_t base; /* SET_VRING_BASE, or where vrq_stop() left the ring */
+	uint16_t base;  /* SET_VRING_BASE, or where vrq_stop() left the ring */
+	bool base_used; /* packed: the frontend sent the used position in bits 16-31 of the base */
 	bool num_set;
 	bool addr_set;
 	bool kicked;  /* SET_VRING_KICK received (fd or NOFD) since the last stop */

@@ -442,22 +442,37 @@ test_vhu_dev_reset_device(void **state)
 	assert_non_null(f->s->dev.mem);
 }
 
-static void
-test_vhu_dev_packed_ring_base_round_trip(void **state)
+/* GET_VRING_BASE answered with the whole 32-bit num (vhu_fe_get_vring_base() returns an int). */
+static uint32_t
+get_base_u32(struct fx *f, uint32_t vq_idx)
 {
-	struct fx *f = *state;
+	struct vhu_vring_state st = {.index = vq_idx};
+	struct vhu_msg_hdr hdr;
+
+	assert_int_equal(
+	    vhu_fe_send(&f->fe, VHU_REQ_GET_VRING_BASE, VHU_FLAG_VERSION, &st, sizeof(st), NULL, 0),
+	    0);
+	assert_int_equal(vhu_fe_recv(&f->fe, &hdr, &st, sizeof(st), 5000), sizeof(st));
+	assert_int_equal(st.index, vq_idx);
+	return st.num;
+}
+
+/* Packed ring 0 of 256 entries set up with SET_VRING_BASE @p base: the nack or ack. */
+static int
+packed_ring_setup(struct fx *f, uint32_t base)
+{
 	struct vhu_vring_state st = {.index = 0, .num = 256};
 	struct vhu_vring_addr a = {.index = 0};
 	uint64_t v = 0;
-	int efd = eventfd(0, EFD_CLOEXEC);
+	int efd = eventfd(0, EFD_CLOEXEC), rc;
 
 	assert_int_equal(
 	    vhu_fe_call_u64(&f->fe, VHU_REQ_SET_FEATURES, FEATURES | VRQ_FBIT(VRQ_F_RING_PACKED)),
 	    0);
 	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
 	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_NUM, &st, sizeof(st), NULL, 0), 0);
-	st.num = 0x8000 | 5; /* avail wrap counter 1, next slot 5 */
-	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_BASE, &st, sizeof(st), NULL, 0), 0);
+	st.num = base;
+	rc = vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_BASE, &st, sizeof(st), NULL, 0);
 	/* Packed event areas are 4 bytes: right at the end of region 0 is fine. */
 	a.desc_qva = vhu_fe_qva(&f->fe, 0, 0x4000);
 	a.avail_qva = vhu_fe_qva(&f->fe, 0, REGION_SIZE - 8);
@@ -465,9 +480,51 @@ test_vhu_dev_packed_ring_base_round_trip(void **state)
 	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_ADDR, &a, sizeof(a), NULL, 0), 0);
 	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_KICK, &v, sizeof(v), &efd, 1), 0);
 	assert_int_equal(vhu_fe_vring_enable(&f->fe, 0, true), 0);
-	assert_true(vrq_is_started(vhu_sock_vrq(f->s, 0)));
-	assert_int_equal(vhu_fe_get_vring_base(&f->fe, 0), 0x8000 | 5);
 	close(efd);
+	return rc;
+}
+
+static void
+test_vhu_dev_packed_ring_base_round_trip(void **state)
+{
+	struct fx *f = *state;
+
+	/* avail wrap counter 1, next slot 5; no used half (DPDK virtio-user's layout) */
+	assert_int_equal(packed_ring_setup(f, 0x8000 | 5), 0);
+	assert_true(vrq_is_started(vhu_sock_vrq(f->s, 0)));
+	assert_int_equal(get_base_u32(f, 0), 0x8000 | 5);
+}
+
+/* QEMU 7.2 packed=on: bits 16-31 carry the used position, 0x80008000 for a new ring. */
+static void
+test_vhu_dev_packed_ring_base_qemu_layout(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(packed_ring_setup(f, 0x80008000u), 0);
+	assert_true(vrq_is_started(vhu_sock_vrq(f->s, 0)));
+	assert_false(vrq_is_broken(vhu_sock_vrq(f->s, 0)));
+	/* vrq started at slot 0 with wrap 1, and the answer has the used half again. */
+	assert_int_equal(get_base_u32(f, 0), 0x80008000u);
+	assert_int_equal(f->s->dev.vqs[0].base, 0x8000);
+}
+
+/* A split ring's base is a 16-bit index: anything above is refused. */
+static void
+test_vhu_dev_split_ring_base_high_bits(void **state)
+{
+	struct fx *f = *state;
+	struct vhu_vring_state st = {.index = 0, .num = 0x80008000u};
+
+	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_BASE, &st, sizeof(st), NULL, 0),
+			     0);
+	st.num = 0x10000;
+	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_BASE, &st, sizeof(st), NULL, 0),
+			     0);
+	st.num = 0xffff;
+	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_BASE, &st, sizeof(st), NULL, 0), 0);
+	assert_int_equal(f->s->dev.vqs[0].base, 0xffff);
+	assert_false(f->s->dev.vqs[0].base_used);
 }
 
 /* virtio-net-pci,mq=on with queues=2 on QEMU 7.2: one vhost_dev per pair, one connection. */
@@ -542,6 +599,8 @@ main(void)
 	    T(test_vhu_dev_queue_num_config_mtu_status),
 	    T(test_vhu_dev_reset_device),
 	    T(test_vhu_dev_packed_ring_base_round_trip),
+	    T(test_vhu_dev_packed_ring_base_qemu_layout),
+	    T(test_vhu_dev_split_ring_base_high_bits),
 	    T(test_vhu_dev_qemu72_mq_mem_slots),
 	    T(test_vhu_dev_mq_mem_table_under_running_rings),
 #undef T
