@@ -5,8 +5,9 @@
  * port is hot-plugged from its vdev string, a PCI port (a VF on vfio-pci) is
  * probed by EAL from the allow-list vhostd builds (-a ADDR,devargs). Every
  * port gets the same number of rx and tx queues, rx mbufs from a pool on its
- * NUMA node, and the TX offloads the hardware can do enabled; the rest are
- * completed in software by vd_fwd.
+ * NUMA node, and the TX offloads the hardware can do enabled, less those a
+ * driver is known to refuse in practice (vd_port.c); the rest are completed
+ * in software by vd_fwd.
  */
 #ifndef VD_PORT_H
 #define VD_PORT_H

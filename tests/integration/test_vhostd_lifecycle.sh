@@ -6,6 +6,8 @@
 # its counters and the /vhostd/ telemetry commands, and on SIGTERM or SIGINT
 # stops cleanly: exit 0, socket removed, EAL runtime directory removed. A
 # port that cannot be opened makes it exit 1 without leaving anything behind.
+# With TAP (root and /dev/net/tun): net_tap's TSO, which refuses full-sized
+# segments in DPDK 22.11, is left to vhostd's software TSO.
 # Processes are reaped by PID. Needs 2 CPUs and 64 MB of free hugepages.
 set -u
 
@@ -136,6 +138,57 @@ grep -q "port vm: cannot probe" "$work/bad.log" || fail "bad port: no 'port vm: 
 [ ! -e "$work/ok.sock" ] || fail "bad port: the socket of the port opened first was left behind"
 [ ! -e "/var/run/dpdk/$prefix" ] || fail "bad port: /var/run/dpdk/$prefix left behind"
 [ $fails = 0 ] || sed 's/^/  | /' "$work/bad.log"
+
+# TAP cases: only as root with /dev/net/tun.
+tap_cases() {
+	local tap="vdlf$$" conf log
+	tap=${tap:0:15}
+	conf=$work/tap.conf
+	log=$work/tap.log
+	tap_conf() { # tap_conf PREFIX [MTU]
+		cat <<EOC
+[eal]
+lcores = ${cpus[0]},${cpus[1]}
+file-prefix = $1
+in-memory = yes
+memory = 64
+[datapath]
+mbufs = 4095
+[port vm]
+type = vhost-user
+path = $work/tap-vm.sock
+[port tap]
+type = vdev
+vdev = net_tap_$1,iface=$tap
+${2:+mtu = $2}
+[link l]
+a = vm
+b = tap
+EOC
+	}
+	tap_conf "vdlife$$_tap" >"$conf"
+	"$VHOSTD" -c "$conf" >"$log" 2>&1 &
+	pid=$!
+	wait_for 30 grep -q "running, lcore plan" "$log" || fail "tap: not running"
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	pid=
+	[ $rc = 0 ] || fail "tap: exit status $rc"
+	ol=$(sed -n 's/.*port tap: vdev port .*tx offloads \(0x[0-9a-f]*\).*/\1/p' "$log")
+	# RTE_ETH_TX_OFFLOAD_TCP_TSO (0x20) off, TCP_CKSUM (0x8) still on.
+	if [ -z "$ol" ] || [ $((ol & 0x20)) != 0 ] || [ $((ol & 0x8)) = 0 ]; then
+		fail "tap: tx offloads '${ol}', want TCP_CKSUM without TCP_TSO"
+	fi
+	grep -q "port tap: net_tap refuses TSO .* done in software" "$log" ||
+		fail "tap: no notice that TSO is done in software"
+	[ $fails = 0 ] || sed 's/^/  | /' "$log"
+}
+if [ "$(id -u)" = 0 ] && [ -c /dev/net/tun ]; then
+	tap_cases
+else
+	echo "vhostd_lifecycle: TAP cases skipped (need root and /dev/net/tun)"
+fi
 
 if [ $fails = 0 ]; then
 	echo "vhostd_lifecycle: ok"

@@ -3,8 +3,8 @@
  * Unit tests of src/vd_fwd.c, the forwarding pass, on two net_ring ports
  * whose rings the test fills and drains: packets go from A's rx ring to B's
  * tx ring, a full TX ring is retried then the rest dropped and counted,
- * checksums the egress port cannot do are completed in software, and no
- * mbuf leaks. EAL with --no-huge, no forwarding lcore (the test calls
+ * checksums and TCP segmentation the egress port cannot do are completed
+ * in software, and no mbuf leaks. EAL with --no-huge, no forwarding lcore (the test calls
  * vd_fwd_poll() itself).
  */
 #include <errno.h>
@@ -22,6 +22,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <rte_tcp.h>
 #include <rte_udp.h>
 
 #include "vd_fwd.h"
@@ -311,6 +312,78 @@ test_vd_fwd_chain_without_multi_segs(void **state)
 	assert_int_equal(rte_mempool_in_use_count(mp), 0);
 }
 
+/* An IPv4/TCP TSO packet as a guest sends it: @p payload bytes, MSS @p mss, checksums to do. */
+static struct rte_mbuf *
+tso_packet(uint16_t payload, uint16_t mss)
+{
+	const uint16_t hdrs =
+	    sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr);
+	struct rte_mbuf *m = udp_packet((uint16_t)(hdrs + payload), 0);
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *th;
+	uint8_t *data;
+	uint16_t i;
+
+	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+	ip->next_proto_id = IPPROTO_TCP;
+	th = (struct rte_tcp_hdr *)(ip + 1);
+	memset(th, 0, sizeof(*th));
+	th->src_port = rte_cpu_to_be_16(1000);
+	th->dst_port = rte_cpu_to_be_16(2000);
+	th->sent_seq = rte_cpu_to_be_32(7000);
+	th->data_off = (sizeof(*th) / 4) << 4;
+	th->tcp_flags = RTE_TCP_ACK_FLAG | RTE_TCP_PSH_FLAG;
+	data = (uint8_t *)(th + 1);
+	for (i = 0; i < payload; i++)
+		data[i] = (uint8_t)(i * 13);
+	m->l4_len = sizeof(*th);
+	m->tso_segsz = mss;
+	m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM |
+		      RTE_MBUF_F_TX_TCP_SEG;
+	return m;
+}
+
+/* An egress port without TSO or checksums gets MSS-sized segments with valid checksums. */
+static void
+test_vd_fwd_tso_segmented_in_software(void **state)
+{
+	struct rte_mbuf *m;
+	struct rte_ipv4_hdr *ip;
+	struct rte_tcp_hdr *th;
+	uint32_t off = 0;
+	unsigned int n = 0;
+	uint16_t plen, sum;
+
+	(void)state;
+	lc.queues[0].sw_offload = true;
+	lc.queues[0].tx_offloads = RTE_ETH_TX_OFFLOAD_MULTI_SEGS; /* no TSO, no checksum */
+	assert_int_equal(rte_ring_enqueue(a_rx, tso_packet(1900, 700)), 0);
+	assert_int_equal(vd_fwd_poll(&lc), 1);
+	while (rte_ring_dequeue(b_tx, (void **)&m) == 0) {
+		ip =
+		    rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+		th = (struct rte_tcp_hdr *)(ip + 1);
+		plen = (uint16_t)(rte_be_to_cpu_16(ip->total_length) - sizeof(*ip) - sizeof(*th));
+		assert_int_equal(plen, n < 2 ? 700 : 500);
+		assert_int_equal(rte_pktmbuf_pkt_len(m),
+				 sizeof(struct rte_ether_hdr) + sizeof(*ip) + sizeof(*th) + plen);
+		assert_int_equal(rte_be_to_cpu_32(th->sent_seq), 7000 + off);
+		assert_int_equal(rte_ipv4_cksum(ip), 0);
+		sum = th->cksum;
+		th->cksum = 0; /* recompute independently and compare */
+		assert_int_equal(rte_ipv4_udptcp_cksum(ip, th), sum);
+		assert_int_equal(((uint8_t *)(th + 1))[0], (uint8_t)(off * 13));
+		assert_false(m->ol_flags & (RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_L4_MASK));
+		off += plen;
+		n++;
+		rte_pktmbuf_free(m);
+	}
+	assert_int_equal(n, 3);
+	assert_int_equal(off, 1900);
+	assert_int_equal(lc.queues[0].stats.v[VD_FWD_STAT_tx_packets], 3);
+	assert_int_equal(rte_mempool_in_use_count(mp), 0);
+}
+
 static void
 test_vd_fwd_stop_flag(void **state)
 {
@@ -334,6 +407,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_vd_fwd_hw_offload_left_to_port, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vd_fwd_bad_offload_dropped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vd_fwd_chain_without_multi_segs, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_vd_fwd_tso_segmented_in_software, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_vd_fwd_stop_flag, setup, teardown),
 	};
 
