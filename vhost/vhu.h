@@ -51,6 +51,14 @@ struct vhu_ops {
 	/** The connection is gone and its state freed (server: waiting for the next
 	 *  connection; client: re-dialing). */
 	void (*connection_closed)(struct vhu_sock *s, void *ctx);
+	/** SEND_RARP (vhost-user PROTOCOL_F_RARP): after a live migration the frontend asks
+	 *  the backend to announce the guest's @p mac on its behalf (QEMU sends it when the
+	 *  guest did not negotiate VIRTIO_NET_F_GUEST_ANNOUNCE). The owner builds and sends
+	 *  the RARP frame. Runs on the control thread, no queue lock held; @p mac is only valid
+	 *  during the call and comes from the frontend. Optional: NULL means the request is
+	 *  only counted (stat rarp). Added last, so owners that initialise the struct by
+	 *  member name need no change (source compatible; rebuild against this header). */
+	void (*send_rarp)(struct vhu_sock *s, const uint8_t mac[6], void *ctx);
 };
 
 struct vhu_sock_conf {

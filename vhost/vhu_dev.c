@@ -638,12 +638,17 @@ vhu_net_set_mtu(struct vhu_dev *dev, struct vhu_msg *msg)
 int
 vhu_send_rarp(struct vhu_dev *dev, struct vhu_msg *msg)
 {
+	struct vhu_sock *s = dev->s;
 	uint8_t mac[8];
 
+	/* vhost-user.rst: the MAC is in the first 6 bytes of the u64 payload. */
 	memcpy(mac, &msg->payload.u64, sizeof(mac));
-	vhu_stat_inc(dev->s, VHU_STAT_rarp);
-	VHU_LOG(INFO, dev->s, "SEND_RARP for %02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+	vhu_stat_inc(s, VHU_STAT_rarp);
+	VHU_LOG(INFO, s, "SEND_RARP for %02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
 		mac[3], mac[4], mac[5]);
+	/* The frontend chooses the MAC: the owner sends a frame for it, nothing else trusts it. */
+	if (s->ops.send_rarp != NULL)
+		s->ops.send_rarp(s, mac, s->ctx);
 	return 0;
 }
 

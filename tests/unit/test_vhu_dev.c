@@ -527,6 +527,59 @@ test_vhu_dev_split_ring_base_high_bits(void **state)
 	assert_false(f->s->dev.vqs[0].base_used);
 }
 
+/* SEND_RARP after migration: the owner's callback gets the MAC, on the control thread. */
+static void
+test_vhu_dev_send_rarp_callback(void **state)
+{
+	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
+	struct fx *f = *state;
+	struct vhu_stats st;
+	uint64_t v = 0;
+
+	memcpy(&v, mac, sizeof(mac)); /* first 6 bytes of the u64 payload */
+	assert_int_equal(vhu_fe_call_u64(&f->fe, VHU_REQ_SEND_RARP, v), 0);
+	assert_int_equal(vhu_fe_ev(&f->ev, rarp), 1);
+	assert_memory_equal(f->ev.rarp_mac, mac, sizeof(mac));
+	assert_string_equal(f->ev.rarp_thread, "vhu-ctl");
+	vhu_sock_stats_get(f->s, &st);
+	assert_int_equal(st.v[VHU_STAT_rarp], 1);
+	/* Without PROTOCOL_F_RARP negotiated: refused, no callback. */
+	assert_int_equal(vhu_fe_call_u64(&f->fe, VHU_REQ_SET_PROTOCOL_FEATURES,
+					 PROTO & ~VRQ_FBIT(VHU_PROTO_F_RARP)),
+			 0);
+	assert_int_not_equal(vhu_fe_call_u64(&f->fe, VHU_REQ_SEND_RARP, v), 0);
+	assert_int_equal(vhu_fe_ev(&f->ev, rarp), 1);
+}
+
+/* An owner without send_rarp (older vhu_ops users): the request is counted and acked. */
+static void
+test_vhu_dev_send_rarp_without_callback(void **state)
+{
+	struct fx *f = *state;
+	struct vhu_ops ops = vhu_fe_ops;
+	struct vhu_fe_events ev = {0};
+	struct vhu_sock_conf conf = {.owner = (uid_t)-1, .group = (gid_t)-1, .max_queue_pairs = 1};
+	struct vhu_stats st;
+	struct vhu_sock *s;
+	struct vhu_fe fe;
+	char path[80];
+
+	snprintf(path, sizeof(path), "%s.norarp", f->path);
+	conf.path = path;
+	ops.send_rarp = NULL;
+	s = vhu_sock_create(&conf, &ops, &ev);
+	assert_non_null(s);
+	vhu_fe_init(&fe);
+	assert_int_equal(vhu_fe_connect(&fe, path), 0);
+	assert_int_equal(vhu_fe_handshake(&fe, FEATURES, PROTO), 0);
+	assert_int_equal(vhu_fe_call_u64(&fe, VHU_REQ_SEND_RARP, 0x563412005452ull), 0);
+	vhu_sock_stats_get(s, &st);
+	assert_int_equal(st.v[VHU_STAT_rarp], 1);
+	assert_int_equal(vhu_fe_ev(&ev, rarp), 0);
+	vhu_fe_close(&fe);
+	vhu_sock_destroy(s);
+}
+
 /* virtio-net-pci,mq=on with queues=2 on QEMU 7.2: one vhost_dev per pair, one connection. */
 static void
 test_vhu_dev_qemu72_mq_mem_slots(void **state)
@@ -601,6 +654,8 @@ main(void)
 	    T(test_vhu_dev_packed_ring_base_round_trip),
 	    T(test_vhu_dev_packed_ring_base_qemu_layout),
 	    T(test_vhu_dev_split_ring_base_high_bits),
+	    T(test_vhu_dev_send_rarp_callback),
+	    T(test_vhu_dev_send_rarp_without_callback),
 	    T(test_vhu_dev_qemu72_mq_mem_slots),
 	    T(test_vhu_dev_mq_mem_table_under_running_rings),
 #undef T

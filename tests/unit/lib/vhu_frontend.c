@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -472,11 +473,23 @@ vhu_fe_on_closed(struct vhu_sock *s, void *ctx)
 	__atomic_fetch_add(&ev->closed, 1, __ATOMIC_RELEASE);
 }
 
+static void
+vhu_fe_on_rarp(struct vhu_sock *s, const uint8_t mac[6], void *ctx)
+{
+	struct vhu_fe_events *ev = ctx;
+
+	(void)s;
+	memcpy(ev->rarp_mac, mac, sizeof(ev->rarp_mac));
+	pthread_getname_np(pthread_self(), ev->rarp_thread, sizeof(ev->rarp_thread));
+	__atomic_fetch_add(&ev->rarp, 1, __ATOMIC_RELEASE);
+}
+
 const struct vhu_ops vhu_fe_ops = {
     .device_ready = vhu_fe_on_ready,
     .device_stopped = vhu_fe_on_stopped,
     .vring_state_changed = vhu_fe_on_vring,
     .connection_closed = vhu_fe_on_closed,
+    .send_rarp = vhu_fe_on_rarp,
 };
 
 int

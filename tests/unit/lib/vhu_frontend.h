@@ -103,6 +103,9 @@ struct vhu_fe_events {
 	int vring_on;
 	int vring_off;
 	uint32_t started_mask; /* bit per vq, from vring_state_changed */
+	int rarp;              /* send_rarp calls */
+	uint8_t rarp_mac[6];   /* MAC of the last send_rarp */
+	char rarp_thread[16];  /* name of the thread that called send_rarp */
 };
 extern const struct vhu_ops vhu_fe_ops;
 #define vhu_fe_ev(ev, field) __atomic_load_n(&(ev)->field, __ATOMIC_ACQUIRE)
