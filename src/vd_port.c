@@ -332,6 +332,24 @@ vd_port_tx_offloads(const struct vd_port *vp, const struct rte_eth_dev_info *inf
 	return ol;
 }
 
+/*
+ * The largest MTU rte_eth_dev_configure() accepts: max_mtu, and the largest
+ * frame (max_rx_pktlen) less the L2 overhead ethdev assumes. Some drivers
+ * leave max_mtu at its default of 65535 and cap only the frame (net_tap in
+ * DPDK 22.11: 1522 bytes, so MTU 1504).
+ */
+static uint32_t
+vd_port_max_mtu(const struct rte_eth_dev_info *info)
+{
+	uint32_t overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+
+	if (info->max_mtu != UINT16_MAX && info->max_rx_pktlen > info->max_mtu)
+		overhead = info->max_rx_pktlen - info->max_mtu;
+	if (info->max_rx_pktlen <= overhead)
+		return 0;
+	return RTE_MIN((uint32_t)info->max_mtu, info->max_rx_pktlen - overhead);
+}
+
 static int
 vd_port_configure(struct vd_port *vp)
 {
@@ -363,9 +381,14 @@ vd_port_configure(struct vd_port *vp)
 	conf.txmode.offloads = vp->tx_offloads;
 	/* net_vhostd takes its MTU from the mtu= devarg; the others through ethdev. */
 	if (p->mtu != 0 && p->type != VD_PORT_VHOST) {
-		if (p->mtu > info.max_mtu || p->mtu < info.min_mtu) {
-			VD_PORT_LOG(ERR, p, "mtu=%u outside %s's range %u..%u", p->mtu,
-				    info.driver_name, info.min_mtu, info.max_mtu);
+		uint32_t max_mtu = vd_port_max_mtu(&info);
+
+		if (p->mtu > max_mtu || p->mtu < info.min_mtu) {
+			VD_PORT_LOG(ERR, p,
+				    "mtu=%u is not supported by %s (%s): its MTU range is %u..%u "
+				    "(largest frame %u bytes)",
+				    p->mtu, vp->devname, info.driver_name, info.min_mtu, max_mtu,
+				    info.max_rx_pktlen);
 			return -EINVAL;
 		}
 		conf.rxmode.mtu = p->mtu;

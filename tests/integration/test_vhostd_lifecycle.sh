@@ -6,8 +6,9 @@
 # its counters and the /vhostd/ telemetry commands, and on SIGTERM or SIGINT
 # stops cleanly: exit 0, socket removed, EAL runtime directory removed. A
 # port that cannot be opened makes it exit 1 without leaving anything behind.
-# With TAP (root and /dev/net/tun): net_tap's TSO, which refuses full-sized
-# segments in DPDK 22.11, is left to vhostd's software TSO.
+# With TAP (root and /dev/net/tun): an mtu above what net_tap allows is refused
+# with the port, the driver and the limit named; and net_tap's TSO, which
+# refuses full-sized segments in DPDK 22.11, is left to vhostd's software TSO.
 # Processes are reaped by PID. Needs 2 CPUs and 64 MB of free hugepages.
 set -u
 
@@ -166,6 +167,16 @@ a = vm
 b = tap
 EOC
 	}
+	# DPDK 22.11 net_tap: frames up to 1522 bytes, so MTU 1504 at most.
+	tap_conf "vdlife$$_tapmtu" 9000 >"$conf"
+	timeout 60 "$VHOSTD" -c "$conf" >"$log" 2>&1
+	rc=$?
+	[ $rc = 1 ] || fail "tap mtu=9000: exit status $rc, want 1"
+	grep -q "port tap: mtu=9000 is not supported by net_tap_vdlife$$_tapmtu (net_tap): its MTU range is [0-9]*\.\.1504" "$log" ||
+		fail "tap mtu=9000: no message naming the port, the driver and the limit"
+	! ip link show "$tap" >/dev/null 2>&1 || fail "tap mtu=9000: $tap left behind"
+	[ $fails = 0 ] || sed 's/^/  | /' "$log"
+
 	tap_conf "vdlife$$_tap" >"$conf"
 	"$VHOSTD" -c "$conf" >"$log" 2>&1 &
 	pid=$!
