@@ -35,6 +35,12 @@ static const char *const vrq_stat_names[VRQ_STAT_MAX] = {
 #undef VRQ_STAT_NAME
 };
 
+static const char *const vrq_stat_descs[VRQ_STAT_MAX] = {
+#define VRQ_STAT_DESC(n, d) [VRQ_STAT_##n] = d,
+    VRQ_STATS_LIST(VRQ_STAT_DESC)
+#undef VRQ_STAT_DESC
+};
+
 const char *
 vrq_stat_name(unsigned int id)
 {
@@ -183,6 +189,7 @@ vrq_start(struct vrq *q, const struct vrq_setup *s)
 	q->sw_ol_mask = vrq_sw_ol_mask(s->features);
 	q->broken = false;
 	q->fail_logged = false;
+	q->drop_logged = 0;
 	q->notify_dead = false;
 	q->mem_hint = 0;
 	if (packed) {
@@ -208,6 +215,7 @@ vrq_stop(struct vrq *q)
 	q->started = false;
 	q->broken = false;
 	q->fail_logged = false;
+	q->drop_logged = 0;
 	q->notify_dead = false;
 	if (packed)
 		return (uint16_t)(q->last_avail_idx | ((uint16_t)q->avail_wrap << 15));
@@ -321,6 +329,22 @@ vrq_fail(struct vrq *q, enum vrq_stat_id why)
 		}
 	}
 	return 0;
+}
+
+/*
+ * Reached at most once per queue per reason between two ring resets, so a
+ * guest can produce at most VRQ_STAT_MAX lines per reset (see vrq_drop()).
+ * WARNING, not ERR: the queue keeps running.
+ */
+__rte_cold void
+vrq_drop_log(struct vrq *q, enum vrq_stat_id why)
+{
+	if ((unsigned int)why >= VRQ_STAT_MAX)
+		return;
+	q->drop_logged |= UINT64_C(1) << why;
+	VRQ_LOG(WARNING, q,
+		"guest chain dropped: %s (%s); more are only counted until a ring reset",
+		vrq_stat_names[why], vrq_stat_descs[why]);
 }
 
 /*

@@ -179,8 +179,9 @@ vrq_mbuf_write16(struct rte_mbuf *m, uint32_t off, uint16_t v_be)
  * (TCP/UDP checksum over IPv4/IPv6 with csum_start at the L4 header, TCP
  * segmentation) becomes flags; any other checksum request is completed here
  * the way the guest's stack expects (the field holds the pseudo-header sum).
+ * Returns VRQ_STAT_MAX, or the counter that says why the header is refused.
  */
-static int
+static enum vrq_stat_id
 vrq_hdr_to_mbuf(struct vrq *q, const struct vrq_net_hdr *hdr, struct rte_mbuf *m)
 {
 	uint16_t csum_start = rte_le_to_cpu_16(hdr->csum_start);
@@ -192,25 +193,17 @@ vrq_hdr_to_mbuf(struct vrq *q, const struct vrq_net_hdr *hdr, struct rte_mbuf *m
 	uint64_t ol = 0;
 
 	if (gso != VRQ_NET_HDR_GSO_NONE &&
-	    ((gso != VRQ_NET_HDR_GSO_TCPV4 && gso != VRQ_NET_HDR_GSO_TCPV6) || gso_size == 0)) {
-		vrq_stat_add(q, VRQ_STAT_err_gso, 1);
-		return -EINVAL;
-	}
-	if (hdr->gso_type == VRQ_NET_HDR_GSO_ECN) {
-		vrq_stat_add(q, VRQ_STAT_err_gso, 1); /* ECN alone means nothing */
-		return -EINVAL;
-	}
+	    ((gso != VRQ_NET_HDR_GSO_TCPV4 && gso != VRQ_NET_HDR_GSO_TCPV6) || gso_size == 0))
+		return VRQ_STAT_err_gso;
+	if (hdr->gso_type == VRQ_NET_HDR_GSO_ECN)
+		return VRQ_STAT_err_gso; /* ECN alone means nothing */
 	if (!(hdr->flags & VRQ_NET_HDR_F_NEEDS_CSUM)) {
-		if (gso != VRQ_NET_HDR_GSO_NONE) {
-			vrq_stat_add(q, VRQ_STAT_err_gso, 1); /* 5.1.6.2: GSO needs NEEDS_CSUM */
-			return -EINVAL;
-		}
-		return 0;
+		if (gso != VRQ_NET_HDR_GSO_NONE)
+			return VRQ_STAT_err_gso; /* 5.1.6.2: GSO needs NEEDS_CSUM */
+		return VRQ_STAT_MAX;
 	}
-	if ((uint32_t)csum_start + csum_offset + sizeof(uint16_t) > m->pkt_len) {
-		vrq_stat_add(q, VRQ_STAT_err_csum, 1);
-		return -EINVAL;
-	}
+	if ((uint32_t)csum_start + csum_offset + sizeof(uint16_t) > m->pkt_len)
+		return VRQ_STAT_err_csum;
 	vrq_pkt_parse(m, &pi);
 	if (pi.ip != 0 && pi.l4 != 0 && csum_start == pi.l2 + pi.l3) {
 		if (pi.proto == IPPROTO_TCP && csum_offset == offsetof(struct rte_tcp_hdr, cksum)) {
@@ -224,10 +217,8 @@ vrq_hdr_to_mbuf(struct vrq *q, const struct vrq_net_hdr *hdr, struct rte_mbuf *m
 	if (gso != VRQ_NET_HDR_GSO_NONE) {
 		/* TSO needs a TCP header where csum_start says, in the IP version of gso_type. */
 		if (!hw || pi.proto != IPPROTO_TCP ||
-		    pi.ip != (gso == VRQ_NET_HDR_GSO_TCPV4 ? 4 : 6)) {
-			vrq_stat_add(q, VRQ_STAT_err_gso, 1);
-			return -EINVAL;
-		}
+		    pi.ip != (gso == VRQ_NET_HDR_GSO_TCPV4 ? 4 : 6))
+			return VRQ_STAT_err_gso;
 		ol |= RTE_MBUF_F_TX_TCP_SEG;
 		m->tso_segsz = gso_size;
 	}
@@ -237,7 +228,7 @@ vrq_hdr_to_mbuf(struct vrq *q, const struct vrq_net_hdr *hdr, struct rte_mbuf *m
 		m->l4_len = pi.l4;
 		ol |= pi.ip == 4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6;
 		m->ol_flags |= ol;
-		return 0;
+		return VRQ_STAT_MAX;
 	}
 	/* Not expressible as an mbuf flag (e.g. no IP, or odd offsets): finish it now. */
 	{
@@ -248,7 +239,7 @@ vrq_hdr_to_mbuf(struct vrq *q, const struct vrq_net_hdr *hdr, struct rte_mbuf *m
 		vrq_mbuf_write16(m, (uint32_t)csum_start + csum_offset, csum);
 		vrq_stat_add(q, VRQ_STAT_sw_csum, 1);
 	}
-	return 0;
+	return VRQ_STAT_MAX;
 }
 
 int
@@ -258,15 +249,15 @@ vrq_copy_to_mbuf(struct vrq *q, const struct vrq_iov *iov, uint16_t nb_iov, stru
 	struct vrq_net_hdr hdr;
 	struct rte_mbuf *cur = m;
 	uint32_t hlen = q->hdr_len, got = 0, off = 0, n;
+	enum vrq_stat_id why;
 	uint64_t total = 0;
 	uint16_t i;
-	int ret;
 
 	for (i = 0; i < nb_iov; i++)
 		total += iov[i].len;
 	/* A frame needs at least one byte after the header (and the header whole). */
 	if (unlikely(total <= hlen)) {
-		vrq_stat_add(q, VRQ_STAT_drop_bad_hdr, 1);
+		vrq_drop(q, VRQ_STAT_drop_bad_hdr, VRQ_STAT_drop_bad_hdr);
 		return -EINVAL;
 	}
 	if (unlikely(total - hlen > VRQ_FRAME_MAX)) {
@@ -314,11 +305,11 @@ vrq_copy_to_mbuf(struct vrq *q, const struct vrq_iov *iov, uint16_t nb_iov, stru
 		}
 	}
 	if (hdr.flags != 0 || hdr.gso_type != VRQ_NET_HDR_GSO_NONE) {
-		ret = vrq_hdr_to_mbuf(q, &hdr, m);
-		if (unlikely(ret < 0)) {
-			vrq_stat_add(q, VRQ_STAT_drop_bad_hdr, 1);
+		why = vrq_hdr_to_mbuf(q, &hdr, m);
+		if (unlikely(why != VRQ_STAT_MAX)) {
+			vrq_drop(q, why, VRQ_STAT_drop_bad_hdr);
 			vrq_mbuf_reset(m);
-			return ret;
+			return -EINVAL;
 		}
 	}
 	return 0;

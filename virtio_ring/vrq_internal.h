@@ -9,6 +9,7 @@
 #ifndef VRQ_INTERNAL_H
 #define VRQ_INTERNAL_H
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -71,6 +72,8 @@ struct vrq {
 	uint64_t used_gpa;
 	bool log_used;
 	bool fail_logged; /* vrq_fail() logged once since the last vrq_start() */
+	/* Bit per enum vrq_stat_id: a per-chain drop for that reason was logged. */
+	uint64_t drop_logged;
 	bool notify_dead; /* a call/err eventfd write was stuck: never write again */
 	/* vrq_notify.c: when (tsc | 1) the datapath entered an eventfd write, 0 outside. */
 	uint64_t wd_since;
@@ -158,6 +161,39 @@ vrq_log_write(struct vrq *q, uint64_t gpa, uint64_t len)
  * vrq_stop()), counter, one log line per queue, err eventfd.
  */
 uint16_t vrq_fail(struct vrq *q, enum vrq_stat_id why);
+
+static_assert(VRQ_STAT_MAX <= 64, "drop_logged has one bit per counter");
+
+/* Cold: the one log line for per-chain drops of reason @p why on @p q (vrq.c). */
+void vrq_drop_log(struct vrq *q, enum vrq_stat_id why);
+
+/*
+ * A guest fault that costs one chain but leaves the ring usable (the chain
+ * goes back with len 0): count the reason and the drop class, and log once
+ * per queue per reason until the ring is reset (STYLE.md 2.9: a guest must
+ * not be able to flood the host log, but an operator must see why frames
+ * vanish). The datapath pays one predicted-untaken branch.
+ */
+static inline void
+vrq_drop(struct vrq *q, enum vrq_stat_id why, enum vrq_stat_id class)
+{
+	if (why != class)
+		vrq_stat_add(q, why, 1);
+	vrq_stat_add(q, class, 1);
+	if (unlikely(!(q->drop_logged & (UINT64_C(1) << why))))
+		vrq_drop_log(q, why);
+}
+
+/*
+ * A chain refused by a ring walker (either layout). Descriptor faults
+ * (err_addr and later) are drop_bad_desc; the other reasons (drop_oversize,
+ * drop_bad_desc itself) are their own class.
+ */
+static inline void
+vrq_chain_bad(struct vrq *q, enum vrq_stat_id why)
+{
+	vrq_drop(q, why, why >= VRQ_STAT_err_addr ? VRQ_STAT_drop_bad_desc : why);
+}
 
 /*
  * vrq_notify.c: bounded writes to the frontend's eventfds. A queue is

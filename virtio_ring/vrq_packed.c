@@ -307,15 +307,6 @@ vrq_packed_walk(struct vrq *q, uint16_t want_write, struct vrq_iov *iov, uint16_
 	return 1;
 }
 
-/* A refused chain: count why (the completion is the caller's), as vrq_split.c does. */
-static void
-vrq_packed_chain_bad(struct vrq *q, enum vrq_stat_id why)
-{
-	vrq_stat_add(q, why, 1);
-	if (why >= VRQ_STAT_err_addr)
-		vrq_stat_add(q, VRQ_STAT_drop_bad_desc, 1);
-}
-
 /*
  * Mark the written-back descriptors dirty, after the writes: a log bit set
  * before the write could be synced and cleared by the frontend before the
@@ -467,7 +458,7 @@ vrq_packed_dequeue(struct vrq *q, struct rte_mempool *mp, struct rte_mbuf **pkts
 			break;
 		rte_prefetch0(&q->desc_packed[q->last_avail_idx]);
 		if (unlikely(c.why != VRQ_STAT_MAX))
-			vrq_packed_chain_bad(q, c.why);
+			vrq_chain_bad(q, c.why);
 		else if (likely(vrq_copy_to_mbuf(q, iov, c.nb_iov, mp, pkts[k]) == 0))
 			bytes += pkts[k++]->pkt_len;
 		/* Device-readable only: nothing written, len 0. */
@@ -526,8 +517,7 @@ vrq_packed_rx_one(struct vrq *q, struct rte_mbuf *m, struct vrq_packed_used *u, 
 		}
 		if (unlikely(c.why != VRQ_STAT_MAX || c.total < q->hdr_len)) {
 			/* 5.1.6.3.1: every buffer holds at least the header. */
-			vrq_packed_chain_bad(q, c.why != VRQ_STAT_MAX ? c.why
-								      : VRQ_STAT_drop_bad_desc);
+			vrq_chain_bad(q, c.why != VRQ_STAT_MAX ? c.why : VRQ_STAT_drop_bad_desc);
 			for (b = 0; b < nb_bufs; b++)
 				vrq_packed_used_add(q, u, bufs[b].id, bufs[b].nb_desc, 0);
 			vrq_packed_used_add(q, u, c.id, c.nb_desc, 0);

@@ -190,15 +190,6 @@ vrq_split_walk(struct vrq *q, uint16_t head, uint16_t want_write, struct vrq_iov
 	}
 }
 
-/* A refused chain: count why it was refused (the used entry is the caller's). */
-static void
-vrq_split_chain_bad(struct vrq *q, enum vrq_stat_id why)
-{
-	vrq_stat_add(q, why, 1);
-	if (why >= VRQ_STAT_err_addr)
-		vrq_stat_add(q, VRQ_STAT_drop_bad_desc, 1);
-}
-
 static inline void
 vrq_split_used_put(struct vrq *q, uint16_t used_idx, uint32_t id, uint32_t len)
 {
@@ -321,7 +312,7 @@ vrq_split_dequeue(struct vrq *q, struct rte_mempool *mp, struct rte_mbuf **pkts,
 		q->last_avail_idx++;
 		n = vrq_split_walk(q, head, 0, iov, VRQ_IOV_MAX, &w);
 		if (unlikely(n < 0))
-			vrq_split_chain_bad(q, w.why);
+			vrq_chain_bad(q, w.why);
 		else if (likely(vrq_copy_to_mbuf(q, iov, (uint16_t)n, mp, pkts[k]) == 0))
 			bytes += pkts[k++]->pkt_len;
 		/* Device-readable only: nothing written, len 0 (2.7.8). */
@@ -390,7 +381,7 @@ vrq_split_rx_one(struct vrq *q, struct rte_mbuf *m, uint16_t avail_end, uint16_t
 				   (uint16_t)(VRQ_IOV_MAX - nb_iov), &w);
 		if (unlikely(n < 0 || w.total < q->hdr_len)) {
 			/* 5.1.6.3.1: every buffer holds at least the header. */
-			vrq_split_chain_bad(q, n < 0 ? w.why : VRQ_STAT_drop_bad_desc);
+			vrq_chain_bad(q, n < 0 ? w.why : VRQ_STAT_drop_bad_desc);
 			for (b = 0; b < nb_bufs; b++)
 				vrq_split_used_put(q, (*used_idx)++, bufs[b].head, 0);
 			vrq_split_used_put(q, (*used_idx)++, head, 0);

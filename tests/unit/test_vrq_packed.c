@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include <rte_eal.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
@@ -1049,6 +1050,37 @@ test_vrq_packed_rejects_readable_in_rx_indirect(void **state)
 	assert_false(vrq_is_broken(c->q));
 }
 
+/* Per-chain drops: one WARNING line per queue per reason (STYLE.md 2.9), repeats only counted. */
+static void
+test_vrq_packed_drop_logged_once_per_reason(void **state)
+{
+	struct t_ctx *c = *state;
+	struct vrq_guest_seg bad[2] = {{0, T_HDR, 0}, {VRQ_GUEST_GAP_GPA, 100, 0}};
+	static uint8_t frame[T_HDR + 100];
+	uint32_t hdr_only[2] = {4, 8}, one = T_HDR + 100;
+	struct rte_mbuf *pkts[VRQ_BURST_MAX];
+	char *text;
+
+	t_start(c, 16, T_FEATURES, T_VQ_TX);
+	assert_true(vrq_guest_packed_add(&c->p, bad, 2, 0) >= 0);
+	assert_true(vrq_guest_packed_add(&c->p, bad, 2, VRQ_GUEST_INDIRECT) >= 0);
+	assert_true(vrq_guest_packed_post_tx(&c->p, frame, T_HDR, hdr_only, 2, 0) >= 0);
+	t_frame(frame, 100, 1);
+	frame[1] = 2; /* gso_type 2: no such type */
+	assert_true(vrq_guest_packed_post_tx(&c->p, frame, sizeof(frame), &one, 1, 0) >= 0);
+	assert_int_equal(vrq_guest_log_begin("vrq.data", RTE_LOG_WARNING), 0);
+	assert_int_equal(vrq_dequeue_burst(c->q, t_mp, pkts, VRQ_BURST_MAX), 0);
+	assert_int_equal(vrq_guest_log_end(&text), 3);
+	assert_non_null(strstr(text, "test_vrq_packed: vq 1: guest chain dropped: err_addr"));
+	assert_non_null(strstr(text, "test_vrq_packed: vq 1: guest chain dropped: drop_bad_hdr"));
+	assert_non_null(strstr(text, "test_vrq_packed: vq 1: guest chain dropped: err_gso"));
+	free(text);
+	assert_int_equal(t_stat(c, VRQ_STAT_err_addr), 2);
+	assert_int_equal(t_stat(c, VRQ_STAT_drop_bad_desc), 2);
+	assert_int_equal(t_stat(c, VRQ_STAT_drop_bad_hdr), 2);
+	assert_false(vrq_is_broken(c->q));
+}
+
 /* RX: bad id stops the queue and writes nothing. */
 static void
 test_vrq_packed_rejects_bad_id_rx(void **state)
@@ -1239,6 +1271,7 @@ main(void)
 	    T(test_vrq_packed_rejects_indirect_not_negotiated),
 	    T(test_vrq_packed_rejects_readable_in_rx),
 	    T(test_vrq_packed_rejects_readable_in_rx_indirect),
+	    T(test_vrq_packed_drop_logged_once_per_reason),
 	    T(test_vrq_packed_rejects_bad_id_rx),
 	    T(test_vrq_packed_tx_pool_empty),
 	    T(test_vrq_packed_rx_sw_tso),

@@ -676,6 +676,53 @@ test_vrq_split_bad_chain_does_not_stop_queue(void **state)
 	assert_no_leak(f);
 }
 
+/*
+ * Per-chain drops (STYLE.md 2.9): one WARNING line per queue per reason,
+ * naming the queue and the reason; repeats are only counted; a ring reset
+ * re-arms the line.
+ */
+static void
+test_vrq_split_drop_logged_once_per_reason(void **state)
+{
+	struct fx *f = *state;
+	uint8_t hdr[HDR] = {0}, *fr = tx_frame(100, 1);
+	uint32_t sl[] = {4, 8}, sl1 = HDR + 100;
+	struct vrq_setup su;
+	char *text;
+
+	fx_start(f, RING, F_BASE);
+	vrq_guest_split_desc_set(&f->s, 0, VRQ_GUEST_GAP_GPA, 64, 0, 0);
+	vrq_guest_split_desc_set(&f->s, 1, VRQ_GUEST_GAP_GPA, 64, 0, 0);
+	vrq_guest_split_avail_push(&f->s, 0);
+	vrq_guest_split_avail_push(&f->s, 1);
+	f->s.next_desc = 2;
+	vrq_guest_split_post_tx(&f->s, hdr, HDR, sl, 2, 0); /* header only */
+	fr[1] = 2;                                          /* gso_type 2: no such type */
+	vrq_guest_split_post_tx(&f->s, fr, HDR + 100, &sl1, 1, 0);
+	free(fr);
+	assert_int_equal(vrq_guest_log_begin("vrq.data", RTE_LOG_WARNING), 0);
+	assert_int_equal(deq(f), 0);
+	assert_int_equal(vrq_guest_log_end(&text), 3);
+	assert_non_null(strstr(text, "test: vq 1: guest chain dropped: err_addr"));
+	assert_non_null(strstr(text, "test: vq 1: guest chain dropped: drop_bad_hdr"));
+	assert_non_null(strstr(text, "test: vq 1: guest chain dropped: err_gso"));
+	free(text);
+	assert_int_equal(stat(f, VRQ_STAT_err_addr), 2);
+	assert_int_equal(stat(f, VRQ_STAT_drop_bad_desc), 2);
+	assert_int_equal(stat(f, VRQ_STAT_drop_bad_hdr), 2);
+	/* The frontend resets the ring: the next drop is logged again. */
+	vrq_stop(f->q);
+	vrq_guest_split_setup(&f->s, &su);
+	assert_int_equal(vrq_start(f->q, &su), 0);
+	vrq_guest_split_desc_set(&f->s, 10, VRQ_GUEST_GAP_GPA, 64, 0, 0);
+	vrq_guest_split_avail_push(&f->s, 10);
+	vrq_guest_split_publish(&f->s);
+	assert_int_equal(vrq_guest_log_begin("vrq.data", RTE_LOG_WARNING), 0);
+	assert_int_equal(deq(f), 0);
+	assert_int_equal(vrq_guest_log_end(NULL), 1);
+	assert_no_leak(f);
+}
+
 static void
 test_vrq_split_tx_mbuf_pool_empty(void **state)
 {
@@ -1315,6 +1362,7 @@ main(void)
 	    T(test_vrq_split_drops_iov_overflow),
 	    T(test_vrq_split_drops_header_only_chain),
 	    T(test_vrq_split_bad_chain_does_not_stop_queue),
+	    T(test_vrq_split_drop_logged_once_per_reason),
 	    T(test_vrq_split_tx_mbuf_pool_empty),
 	    T(test_vrq_split_rx_sizes),
 	    T(test_vrq_split_rx_chain_9216),

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include <rte_common.h>
+#include <rte_log.h>
 
 #include "vrq_guest.h"
 
@@ -502,4 +504,45 @@ vrq_guest_split_calls(struct vrq_guest_split *s)
 	if (read(s->call_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
 		s->nb_calls += v;
 	return s->nb_calls;
+}
+
+static FILE *vrq_guest_log_old, *vrq_guest_log_mem;
+static char *vrq_guest_log_buf;
+static size_t vrq_guest_log_len;
+static int vrq_guest_log_type = -1, vrq_guest_log_level;
+
+int
+vrq_guest_log_begin(const char *type_name, uint32_t level)
+{
+	/* Registering an existing name returns its id. */
+	vrq_guest_log_type = rte_log_register(type_name);
+	if (vrq_guest_log_type < 0)
+		return vrq_guest_log_type;
+	vrq_guest_log_level = rte_log_get_level((uint32_t)vrq_guest_log_type);
+	vrq_guest_log_mem = open_memstream(&vrq_guest_log_buf, &vrq_guest_log_len);
+	if (vrq_guest_log_mem == NULL)
+		return -errno;
+	vrq_guest_log_old = rte_log_get_stream();
+	rte_openlog_stream(vrq_guest_log_mem);
+	rte_log_set_level((uint32_t)vrq_guest_log_type, level);
+	return 0;
+}
+
+unsigned int
+vrq_guest_log_end(char **text)
+{
+	unsigned int lines = 0;
+	const char *p;
+
+	rte_log_set_level((uint32_t)vrq_guest_log_type, (uint32_t)vrq_guest_log_level);
+	rte_openlog_stream(vrq_guest_log_old);
+	fclose(vrq_guest_log_mem);
+	for (p = vrq_guest_log_buf; p != NULL && (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+	if (text != NULL)
+		*text = vrq_guest_log_buf;
+	else
+		free(vrq_guest_log_buf);
+	vrq_guest_log_buf = NULL;
+	return lines;
 }

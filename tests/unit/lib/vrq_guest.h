@@ -169,4 +169,14 @@ uint16_t vrq_guest_split_used_flags(const struct vrq_guest_split *s);
 /** Drain the call eventfd; @return the cumulative number of eventfd writes seen (counter sum). */
 uint64_t vrq_guest_split_calls(struct vrq_guest_split *s);
 
+/* ---- Log capture: bounded log line counts (STYLE.md 2.10); one capture at a time ---- */
+
+/** Send DPDK log output to memory; log type @p type_name logs up to @p level meanwhile. */
+int vrq_guest_log_begin(const char *type_name, uint32_t level);
+/**
+ * Stop capturing and restore the stream and the level. @return the number of
+ * lines captured; the text in *text (caller frees) when @p text is not NULL.
+ */
+unsigned int vrq_guest_log_end(char **text);
+
 #endif /* VRQ_GUEST_H */
