@@ -106,6 +106,9 @@ struct eth_vhostd_priv {
 	rte_spinlock_t txmap_lock;
 	uint32_t tx_started; /* bit q: virtqueue 2q started */
 	struct eth_vhostd_txq *txqs[VHU_QUEUE_PAIRS_MAX];
+	/* SEND_RARP: pending frame for rx queue 0, and the count at the last stats reset. */
+	struct eth_vhostd_rarp rarp;
+	uint64_t rarp_base;
 	rte_spinlock_t qev_lock; /* the vhost control thread pushes, the application pops */
 	uint32_t qev_head;       /* free-running; entries [tail, head) are pending */
 	uint32_t qev_tail;
@@ -506,11 +509,38 @@ evd_vring_state_changed(struct vhu_sock *s, uint16_t vq_idx, bool enabled, void 
 		rte_eth_dev_callback_process(priv->eth_dev, RTE_ETH_EVENT_QUEUE_STATE, NULL);
 }
 
+/*
+ * SEND_RARP after a live migration: queue a RARP frame announcing @p mac for
+ * rx queue 0 (eth_vhostd_rxtx.c), so the application forwards it to the
+ * physical network as if the guest had sent it and switches learn where the
+ * guest now is. The frontend picks the MAC: only a unicast one is announced.
+ */
+static void
+evd_send_rarp(struct vhu_sock *s, const uint8_t mac[6], void *ctx)
+{
+	struct eth_vhostd_priv *priv = ctx;
+	struct rte_ether_addr ea;
+	uint64_t v = 0;
+	unsigned int i;
+
+	RTE_SET_USED(s);
+	memcpy(ea.addr_bytes, mac, RTE_ETHER_ADDR_LEN);
+	if (!rte_is_valid_assigned_ether_addr(&ea)) {
+		EVD_LOG(WARNING, priv->args.iface, "SEND_RARP: not a unicast MAC, nothing sent");
+		return;
+	}
+	for (i = 0; i < RTE_ETHER_ADDR_LEN; i++)
+		v |= (uint64_t)mac[i] << (8 * i);
+	__atomic_store_n(&priv->rarp.pending, v | EVD_RARP_PENDING, __ATOMIC_RELEASE);
+	EVD_LOG(INFO, priv->args.iface, "RARP for the guest queued on rx queue 0");
+}
+
 static const struct vhu_ops eth_vhostd_vhu_ops = {
     .device_ready = evd_device_ready,
     .device_stopped = evd_device_stopped,
     .vring_state_changed = evd_vring_state_changed,
     .connection_closed = evd_connection_closed,
+    .send_rarp = evd_send_rarp,
 };
 
 /* ---- dev_ops ---- */
@@ -665,6 +695,7 @@ eth_vhostd_rx_queue_setup(struct rte_eth_dev *dev, uint16_t qid, uint16_t nb_des
 		return -ENOMEM;
 	rxq->vrq = vhu_sock_vrq(priv->sock, 2 * qid + 1);
 	rxq->mp = mp;
+	rxq->rarp = qid == 0 ? &priv->rarp : NULL;
 	rxq->port_id = dev->data->port_id;
 	rxq->queue_id = qid;
 	dev->data->rx_queues[qid] = rxq;
@@ -705,9 +736,18 @@ eth_vhostd_link_update(struct rte_eth_dev *dev, int wait_to_complete)
 	return 0;
 }
 
+/* RARP frames rx queue 0 returned since the last stats reset. */
+static uint64_t
+evd_rarp_count(const struct eth_vhostd_priv *priv)
+{
+	return __atomic_load_n(&priv->rarp.injected, __ATOMIC_RELAXED) - priv->rarp_base;
+}
+
 static int
 eth_vhostd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
 {
+	struct eth_vhostd_priv *priv = dev->data->dev_private;
+	uint64_t rarp = evd_rarp_count(priv);
 	struct vrq_stats st;
 	uint16_t i;
 
@@ -729,6 +769,13 @@ eth_vhostd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
 			stats->q_ibytes[i] = st.v[VRQ_STAT_bytes];
 			stats->q_errors[i] = err;
 		}
+	}
+	/* Injected RARP frames are received packets too (rx queue 0). */
+	if (dev->data->nb_rx_queues > 0) {
+		stats->ipackets += rarp;
+		stats->ibytes += rarp * EVD_RARP_LEN;
+		stats->q_ipackets[0] += rarp;
+		stats->q_ibytes[0] += rarp * EVD_RARP_LEN;
 	}
 	for (i = 0; i < dev->data->nb_tx_queues; i++) {
 		struct eth_vhostd_txq *txq = dev->data->tx_queues[i];
@@ -755,8 +802,10 @@ eth_vhostd_stats_get(struct rte_eth_dev *dev, struct rte_eth_stats *stats)
 static int
 eth_vhostd_stats_reset(struct rte_eth_dev *dev)
 {
+	struct eth_vhostd_priv *priv = dev->data->dev_private;
 	uint16_t i;
 
+	priv->rarp_base = __atomic_load_n(&priv->rarp.injected, __ATOMIC_RELAXED);
 	for (i = 0; i < dev->data->nb_rx_queues; i++) {
 		struct eth_vhostd_rxq *rxq = dev->data->rx_queues[i];
 
@@ -772,11 +821,12 @@ eth_vhostd_stats_reset(struct rte_eth_dev *dev)
 	return 0;
 }
 
-/* xstats: VRQ_STATS_LIST per rx queue, then per tx queue, then VHU_STATS_LIST. */
+/* xstats: VRQ_STATS_LIST per rx queue, then per tx queue, then VHU_STATS_LIST, then rarp. */
 static unsigned int
 evd_xstats_count(const struct rte_eth_dev *dev)
 {
-	return (dev->data->nb_rx_queues + dev->data->nb_tx_queues) * VRQ_STAT_MAX + VHU_STAT_MAX;
+	return (dev->data->nb_rx_queues + dev->data->nb_tx_queues) * VRQ_STAT_MAX + VHU_STAT_MAX +
+	       1;
 }
 
 static int
@@ -797,6 +847,7 @@ eth_vhostd_xstats_get_names(struct rte_eth_dev *dev, struct rte_eth_xstat_name *
 				 vrq_stat_name(id));
 	for (id = 0; id < VHU_STAT_MAX; id++)
 		snprintf(names[k++].name, sizeof(names[0].name), "vhu_%s", vhu_stat_name(id));
+	snprintf(names[k++].name, sizeof(names[0].name), "rx_rarp_injected");
 	return (int)k;
 }
 
@@ -837,6 +888,9 @@ eth_vhostd_xstats_get(struct rte_eth_dev *dev, struct rte_eth_xstat *xstats, uns
 		xstats[k].id = k;
 		xstats[k].value = vs.v[id] - priv->sock_base.v[id];
 	}
+	xstats[k].id = k;
+	xstats[k].value = evd_rarp_count(priv);
+	k++;
 	return (int)k;
 }
 

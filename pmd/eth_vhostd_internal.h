@@ -20,10 +20,25 @@
 
 #include "vrq.h"
 
+/*
+ * A RARP frame to announce the guest's MAC after a live migration (vhost-user
+ * SEND_RARP): the vhost control thread stores the MAC in @pending
+ * (EVD_RARP_PENDING | 48-bit MAC), and the next rx burst of queue 0 swaps it
+ * out and returns the frame before the guest's own packets, as if the guest
+ * had sent it. A newer request overwrites one not yet sent.
+ */
+#define EVD_RARP_PENDING (1ULL << 63)
+#define EVD_RARP_LEN 60 /* RFC 903 frame padded to the Ethernet minimum */
+struct eth_vhostd_rarp {
+	uint64_t pending;
+	uint64_t injected; /* frames returned by rx bursts; written by the rx lcore only */
+};
+
 /* One rx queue = the guest's TX virtqueue 2q+1, dequeued into mbufs of mp. */
 struct eth_vhostd_rxq {
 	struct vrq *vrq;
 	struct rte_mempool *mp;
+	struct eth_vhostd_rarp *rarp; /* queue 0 only, NULL on the others */
 	uint16_t port_id;
 	uint16_t queue_id;
 	/* 1 between dev_start and dev_stop; read once per burst (acquire). */
@@ -49,6 +64,8 @@ struct eth_vhostd_txq {
 } __rte_cache_aligned;
 
 uint16_t eth_vhostd_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
+/* Append the 60-byte RARP request (RFC 903) announcing @p mac48 to empty @p m. 0 or -ENOSPC. */
+int eth_vhostd_rarp_fill(struct rte_mbuf *m, uint64_t mac48);
 uint16_t eth_vhostd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts);
 
 #endif /* ETH_VHOSTD_INTERNAL_H */

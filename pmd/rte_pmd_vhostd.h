@@ -5,7 +5,10 @@
  * DPDK program that loads librte_net_vhostd.so) needs beyond ethdev: the
  * socket behind a port, negotiated features, per-virtqueue and per-socket
  * counters, and the virtqueue enable/disable events that accompany
- * RTE_ETH_EVENT_QUEUE_STATE.
+ * RTE_ETH_EVENT_QUEUE_STATE. After a live migration the frontend may send
+ * SEND_RARP: the next burst of rx queue 0 then returns a RARP frame announcing
+ * the guest's MAC, as if the guest had sent it (counted in ipackets and in
+ * the xstat rx_rarp_injected).
  *
  * Devargs (net_vhost's names are accepted so a setup switches driver by
  * changing only the name):

@@ -882,6 +882,61 @@ test_eth_vhostd_tx_queue_follows_enable(void **state)
 	assert_int_equal(ut_fe_used(fe, 0, got), 0);
 }
 
+/* ---- SEND_RARP ---- */
+
+/* The frontend asks for a RARP after migration: rx queue 0 returns it once, counted. */
+static void
+test_eth_vhostd_send_rarp_injects_frame(void **state)
+{
+	const uint64_t features = VRQ_FBIT(VRQ_F_VERSION_1) | VRQ_FBIT(VRQ_F_PROTOCOL_FEATURES);
+	const uint8_t mac[8] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0, 0};
+	const uint8_t mcast[8] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01, 0, 0};
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+	static const uint8_t rarp_type[2] = {0x80, 0x35}, rev_request[2] = {0x00, 0x03};
+	const uint8_t *f;
+	char path[108], name[64];
+	struct rte_eth_stats st;
+	struct rte_mbuf *pkts[4];
+	struct vhu_fe fe;
+	uint64_t v;
+	int port;
+
+	(void)state;
+	port = ut_probe("", path, sizeof(path), name, sizeof(name));
+	assert_true(port >= 0);
+	assert_int_equal(ut_port_setup(port, 1), 0);
+	assert_int_equal(rte_eth_dev_start(port), 0);
+	vhu_fe_init(&fe);
+	assert_int_equal(vhu_fe_connect(&fe, path), 0);
+	assert_int_equal(
+	    vhu_fe_handshake(&fe, features,
+			     VRQ_FBIT(VHU_PROTO_F_REPLY_ACK) | VRQ_FBIT(VHU_PROTO_F_RARP)),
+	    0);
+	memcpy(&v, mcast, sizeof(v));
+	assert_int_equal(vhu_fe_call_u64(&fe, VHU_REQ_SEND_RARP, v), 0);
+	assert_int_equal(rte_eth_rx_burst(port, 0, pkts, 4), 0); /* multicast: not announced */
+	memcpy(&v, mac, sizeof(v));
+	assert_int_equal(vhu_fe_call_u64(&fe, VHU_REQ_SEND_RARP, v), 0);
+	assert_int_equal(rte_eth_rx_burst(port, 0, pkts, 4), 1);
+	f = rte_pktmbuf_mtod(pkts[0], const uint8_t *);
+	assert_int_equal(rte_pktmbuf_pkt_len(pkts[0]), 60);
+	assert_memory_equal(f, bcast, 6);
+	assert_memory_equal(f + 6, mac, 6);          /* source */
+	assert_memory_equal(f + 12, rarp_type, 2);   /* RARP */
+	assert_memory_equal(f + 20, rev_request, 2); /* reverse request */
+	assert_memory_equal(f + 22, mac, 6);         /* sender */
+	assert_memory_equal(f + 32, mac, 6);         /* target */
+	assert_int_equal(pkts[0]->port, port);
+	rte_pktmbuf_free(pkts[0]);
+	assert_int_equal(rte_eth_rx_burst(port, 0, pkts, 4), 0); /* once */
+	assert_int_equal(ut_xstat(port, "rx_rarp_injected"), 1);
+	assert_int_equal(rte_eth_stats_get(port, &st), 0);
+	assert_int_equal(st.ipackets, 1);
+	vhu_fe_close(&fe);
+	assert_int_equal(rte_eth_dev_stop(port), 0);
+	assert_int_equal(rte_vdev_uninit(name), 0);
+}
+
 /* ---- main ---- */
 
 static int
@@ -947,6 +1002,7 @@ main(void)
 					    ut_mq_setup, ut_mq_teardown),
 	    cmocka_unit_test_setup_teardown(test_eth_vhostd_tx_queue_follows_enable, ut_mq_setup,
 					    ut_mq_teardown),
+	    cmocka_unit_test(test_eth_vhostd_send_rarp_injects_frame),
 	};
 
 	return cmocka_run_group_tests_name("eth_vhostd", tests, ut_eal_setup, ut_eal_teardown);
