@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1108,6 +1109,58 @@ test_vrq_split_notify_tx_event_idx(void **state)
 	assert_no_leak(f);
 }
 
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * A frontend saturates the call eventfd (counter 2^64 - 2) and leaves it
+ * blocking: the interrupt write would block the lcore for ever. The
+ * watchdog (vrq_notify.c) cuts it short: the burst returns well within a
+ * second, the queue is stopped and counted, and later bursts never write
+ * to that fd again (so they do not block either).
+ */
+static void
+test_vrq_split_notify_saturated_call_fd_bounded(void **state)
+{
+	struct fx *f = *state;
+	uint64_t full = 0xfffffffffffffffeULL, t0, v;
+	int efd = eventfd(0, EFD_CLOEXEC); /* blocking, as a frontend can make it */
+	struct rte_mbuf *m;
+	uint32_t sl = 256;
+
+	assert_true(efd >= 0);
+	assert_int_equal(write(efd, &full, sizeof(full)), sizeof(full));
+	fx_start_rx(f, RING, F_BASE); /* no NO_INTERRUPT: the guest wants interrupts */
+	vrq_set_call_fd(f->q, efd);
+	vrq_guest_split_post_rx(&f->s, &sl, 1, 0);
+	m = rx_mbuf(60, 1, 2000);
+	t0 = now_ms();
+	assert_int_equal(vrq_enqueue_burst(f->q, &m, 1), 1); /* copied before the interrupt */
+	assert_true(now_ms() - t0 < 1000);
+	assert_true(vrq_is_broken(f->q));
+	assert_int_equal(stat(f, VRQ_STAT_guest_notify_err), 1);
+	assert_int_equal(stat(f, VRQ_STAT_guest_notify), 0);
+	assert_int_equal(vrq_guest_split_used_idx(&f->s), 1);
+	/* A second burst: refused at once, no write attempted. */
+	vrq_guest_split_post_rx(&f->s, &sl, 1, 0);
+	t0 = now_ms();
+	assert_int_equal(vrq_enqueue_burst(f->q, &m, 1), 0);
+	assert_true(now_ms() - t0 < 100);
+	assert_int_equal(stat(f, VRQ_STAT_guest_notify_err), 1);
+	/* The counter is as the frontend left it: nothing was added. */
+	assert_int_equal(read(efd, &v, sizeof(v)), sizeof(v));
+	assert_true(v == full);
+	rte_pktmbuf_free(m);
+	close(efd);
+	assert_no_leak(f);
+}
+
 /* ---- dirty log ---- */
 
 static bool
@@ -1379,6 +1432,7 @@ main(void)
 	    T(test_vrq_split_notify_no_interrupt),
 	    T(test_vrq_split_notify_event_idx),
 	    T(test_vrq_split_notify_tx_event_idx),
+	    T(test_vrq_split_notify_saturated_call_fd_bounded),
 	    T(test_vrq_split_dirty_log_rx),
 	    T(test_vrq_split_rx_sw_csum_for_guest_without_csum),
 	    T(test_vrq_split_rx_sw_gso_for_guest_without_tso),
