@@ -9,7 +9,7 @@ SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
 PKGS=(build-essential pkg-config meson ninja-build libdpdk-dev dpdk-dev libnuma-dev
-	libcmocka-dev clang clang-format llvm libclang-rt-14-dev python3
+	libcmocka-dev clang clang-format clang-tools llvm libclang-rt-14-dev python3
 	qemu-system-x86 busybox-static gnuplot-nox cpio xz-utils kmod iproute2 procps)
 
 missing=()

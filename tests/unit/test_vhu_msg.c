@@ -317,7 +317,8 @@ test_vhu_msg_error_flood_rate_limited(void **state)
 		assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_FEATURES, &v, 4, NULL, 0), 0);
 	rte_openlog_stream(old);
 	fclose(mem);
-	for (p = log_buf; p != NULL && (p = strchr(p, '\n')) != NULL; p++)
+	assert_non_null(log_buf);
+	for (p = log_buf; (p = strchr(p, '\n')) != NULL; p++)
 		lines++;
 	free(log_buf);
 	/* 200 errors, one line each; at most VHU_PEER_LOG_BURST per second (+1 "suppressed"). */
@@ -341,7 +342,8 @@ test_vhu_msg_one_log_line_per_error(void **state)
 	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_CONFIG, NULL, 0, NULL, 0), 0);
 	rte_openlog_stream(old);
 	fclose(mem);
-	for (p = log_buf; p != NULL && (p = strchr(p, '\n')) != NULL; p++)
+	assert_non_null(log_buf);
+	for (p = log_buf; (p = strchr(p, '\n')) != NULL; p++)
 		lines++;
 	assert_non_null(strstr(log_buf, f->path)); /* prefixed with the socket path */
 	free(log_buf);
