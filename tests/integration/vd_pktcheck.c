@@ -638,6 +638,7 @@ static void
 pc_list_missing(unsigned int sidx)
 {
 	const struct pc_stream *s = &streams[sidx];
+	unsigned int flows = RTE_MAX(opts.flows, 1u); /* >= 1 after parsing; for the analyzer */
 	unsigned int shown = 0;
 	uint64_t i;
 
@@ -645,7 +646,7 @@ pc_list_missing(unsigned int sidx)
 		if (s->seen[i / 64] & (1ull << (i % 64)))
 			continue;
 		fprintf(stderr, "LOST stream=%u flow=%u seq=%" PRIu64 "\n", sidx,
-			(unsigned int)(i % opts.flows), i / opts.flows);
+			(unsigned int)(i % flows), i / flows);
 		shown++;
 	}
 }
@@ -1012,11 +1013,18 @@ pc_setup_streams(void)
 static int
 pc_setup_pools(void)
 {
-	unsigned int rx_room, n;
+	unsigned int rx_room, n, n_tx, segs;
 
 	/* Every RX ring is filled with mbufs at start (virtio: up to 1024 per
 	 * queue); TX needs room for the staged frames and the TX rings. */
 	n = opts.nb_mbufs ? opts.nb_mbufs : nb_ports * opts.queues * 1024 + 1024;
+	/* DPDK 22.11's packed-ring virtio TX frees sent mbufs only when a ring
+	 * runs out of free slots, and an indirect table puts a whole chain of
+	 * up to 7 segments behind one slot: a full TX ring holds ring size x
+	 * segments mbufs. A smaller pool deadlocks the sender (no mbuf to send,
+	 * so no send that would trigger the cleanup): g2g, 2 queues, 9000 B. */
+	segs = (opts.size + opts.seg_size - 1) / opts.seg_size;
+	n_tx = opts.nb_mbufs ? opts.nb_mbufs : nb_ports * opts.queues * 1024 * segs + 1024;
 	/* Without scatter (no mergeable buffers) one RX buffer must hold a frame
 	 * plus the virtio-net header and a VLAN tag. */
 	rx_room = RTE_MBUF_DEFAULT_DATAROOM;
@@ -1036,7 +1044,7 @@ pc_setup_pools(void)
 	}
 	rx_pool = rte_pktmbuf_pool_create(
 	    "pc_rx", n, 256, 0, (uint16_t)(rx_room + RTE_PKTMBUF_HEADROOM), (int)rte_socket_id());
-	tx_pool = rte_pktmbuf_pool_create("pc_tx", n, 256, 0,
+	tx_pool = rte_pktmbuf_pool_create("pc_tx", n_tx, 256, 0,
 					  RTE_MBUF_DEFAULT_DATAROOM + RTE_PKTMBUF_HEADROOM,
 					  (int)rte_socket_id());
 	if (rx_pool == NULL || tx_pool == NULL) {
@@ -1045,8 +1053,8 @@ pc_setup_pools(void)
 		return -ENOMEM;
 	}
 	if (opts.verbose)
-		printf("pools: %u mbufs, rx data room %u, tx segment %u\n", n, rx_room,
-		       opts.seg_size);
+		printf("pools: %u rx / %u tx mbufs, rx data room %u, tx segment %u\n", n, n_tx,
+		       rx_room, opts.seg_size);
 	return 0;
 }
 
