@@ -146,7 +146,8 @@ tap_cases() {
 	tap=${tap:0:15}
 	conf=$work/tap.conf
 	log=$work/tap.log
-	tap_conf() { # tap_conf PREFIX [MTU]
+	# net_tap names a mempool "mp_<device>" (25 characters at most): keep it short.
+	tap_conf() { # tap_conf PREFIX MTU|'' DEVICE-SUFFIX
 		cat <<EOC
 [eal]
 lcores = ${cpus[0]},${cpus[1]}
@@ -160,7 +161,7 @@ type = vhost-user
 path = $work/tap-vm.sock
 [port tap]
 type = vdev
-vdev = net_tap_$1,iface=$tap
+vdev = net_tap_$3,iface=$tap
 ${2:+mtu = $2}
 [link l]
 a = vm
@@ -168,16 +169,16 @@ b = tap
 EOC
 	}
 	# DPDK 22.11 net_tap: frames up to 1522 bytes, so MTU 1504 at most.
-	tap_conf "vdlife$$_tapmtu" 9000 >"$conf"
+	tap_conf "vdlife$$_tapmtu" 9000 "m$$" >"$conf"
 	timeout 60 "$VHOSTD" -c "$conf" >"$log" 2>&1
 	rc=$?
 	[ $rc = 1 ] || fail "tap mtu=9000: exit status $rc, want 1"
-	grep -q "port tap: mtu=9000 is not supported by net_tap_vdlife$$_tapmtu (net_tap): its MTU range is [0-9]*\.\.1504" "$log" ||
+	grep -q "port tap: mtu=9000 is not supported by net_tap_m$$ (net_tap): its MTU range is [0-9]*\.\.1504" "$log" ||
 		fail "tap mtu=9000: no message naming the port, the driver and the limit"
 	! ip link show "$tap" >/dev/null 2>&1 || fail "tap mtu=9000: $tap left behind"
 	[ $fails = 0 ] || sed 's/^/  | /' "$log"
 
-	tap_conf "vdlife$$_tap" >"$conf"
+	tap_conf "vdlife$$_tap" "" "t$$" >"$conf"
 	"$VHOSTD" -c "$conf" >"$log" 2>&1 &
 	pid=$!
 	wait_for 30 grep -q "running, lcore plan" "$log" || fail "tap: not running"
