@@ -66,6 +66,13 @@ struct vhu_map {
 	int range; /* slot in the SIGBUS range table, -1 if none */
 };
 
+/* A region REM_MEM_REG removed, as the frontend named it (gpa, size, qva). */
+struct vhu_mem_gone {
+	uint64_t gpa;
+	uint64_t size;
+	uint64_t qva;
+};
+
 /* The frontend connection and everything it configured. Reset on disconnect. */
 struct vhu_dev {
 	struct vhu_sock *s;
@@ -89,6 +96,10 @@ struct vhu_dev {
 	struct vhu_map maps[VRQ_MEM_REGIONS_MAX];
 	uint32_t nb_maps;
 	struct vrq_mem *mem;
+	/* Last regions removed, so a repeated REM_MEM_REG (QEMU 7.2, per queue pair) is acked. */
+	struct vhu_mem_gone gone[VRQ_MEM_REGIONS_MAX];
+	uint32_t nb_gone;
+	uint32_t gone_next;
 
 	/* Dirty log (SET_LOG_BASE). */
 	void *log_map;

@@ -471,12 +471,38 @@ vhu_add_mem_reg(struct vhu_dev *dev, struct vhu_msg *msg)
 	return rc;
 }
 
+static void
+vhu_mem_gone_add(struct vhu_dev *dev, const struct vhu_map *m)
+{
+	struct vhu_mem_gone *g = &dev->gone[dev->gone_next];
+
+	g->gpa = m->gpa;
+	g->size = m->size;
+	g->qva = m->qva;
+	dev->gone_next = (dev->gone_next + 1) % VRQ_MEM_REGIONS_MAX;
+	if (dev->nb_gone < VRQ_MEM_REGIONS_MAX)
+		dev->nb_gone++;
+}
+
+static bool
+vhu_mem_gone_has(const struct vhu_dev *dev, const struct vhu_mem_region_msg *r)
+{
+	uint32_t i;
+
+	for (i = 0; i < dev->nb_gone; i++)
+		if (dev->gone[i].gpa == r->gpa && dev->gone[i].size == r->size &&
+		    dev->gone[i].qva == r->qva)
+			return true;
+	return false;
+}
+
 int
 vhu_rem_mem_reg(struct vhu_dev *dev, struct vhu_msg *msg)
 {
 	const struct vhu_mem_region_msg *r = &msg->payload.mem_reg.region;
-	struct vhu_map maps[VRQ_MEM_REGIONS_MAX];
+	struct vhu_map maps[VRQ_MEM_REGIONS_MAX], gone;
 	uint32_t i, nb = 0, found = UINT32_MAX;
+	int rc;
 
 	if (msg->nb_fds > 1) {
 		vhu_peer_log(dev, "REM_MEM_REG: %u fds", msg->nb_fds);
@@ -491,17 +517,25 @@ vhu_rem_mem_reg(struct vhu_dev *dev, struct vhu_msg *msg)
 			maps[nb++] = dev->maps[i];
 	}
 	/*
-	 * Already gone: with QEMU 7.2 every queue pair's vhost_dev removes the
-	 * region (see vhu_add_mem_reg()), and the first one already did. A
-	 * refusal would make QEMU give up vhost for the second pair; nothing
-	 * is mapped either way.
+	 * Already removed: with QEMU 7.2 every queue pair's vhost_dev removes the
+	 * region (see vhu_add_mem_reg()) and the first one already did. A
+	 * refusal would make QEMU give up vhost for that pair. A region that
+	 * was never mapped is still an error.
 	 */
-	if (found == UINT32_MAX) {
-		VHU_LOG(DEBUG, dev->s, "REM_MEM_REG: no region at gpa 0x%" PRIx64 ", nothing to do",
+	if (found == UINT32_MAX && vhu_mem_gone_has(dev, r)) {
+		VHU_LOG(DEBUG, dev->s, "REM_MEM_REG: region at gpa 0x%" PRIx64 " already removed",
 			r->gpa);
 		return 0;
 	}
-	return vhu_mem_install(dev, maps, nb);
+	if (found == UINT32_MAX) {
+		vhu_peer_log(dev, "REM_MEM_REG: no region at gpa 0x%" PRIx64, r->gpa);
+		return -ENOENT;
+	}
+	gone = dev->maps[found];
+	rc = vhu_mem_install(dev, maps, nb);
+	if (rc == 0)
+		vhu_mem_gone_add(dev, &gone);
+	return rc;
 }
 
 int
@@ -558,6 +592,8 @@ vhu_mem_teardown(struct vhu_dev *dev)
 	for (i = 0; i < dev->nb_maps; i++)
 		vhu_map_release(&dev->maps[i]);
 	dev->nb_maps = 0;
+	dev->nb_gone = 0;
+	dev->gone_next = 0;
 	free(dev->mem);
 	dev->mem = NULL;
 	if (dev->log_map != NULL)

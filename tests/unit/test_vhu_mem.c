@@ -300,6 +300,10 @@ test_vhu_mem_add_rem_reg(void **state)
 	assert_int_equal(vhu_fe_call(&f->fe, VHU_REQ_REM_MEM_REG, &m, sizeof(m), NULL, 0), 0);
 	assert_int_equal(f->s->dev.mem->nb_regions, 1);
 	assert_true(vrq_is_started(vhu_sock_vrq(f->s, 0)));
+	/* A region that was never mapped: refused. */
+	m.region.gpa = 8 * REGION_SIZE;
+	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_REM_MEM_REG, &m, sizeof(m), NULL, 0), 0);
+	assert_int_equal(f->s->dev.mem->nb_regions, 1);
 }
 
 /* QEMU 7.2 re-adds every region once per queue pair: the same file again is a no-op. */
