@@ -125,56 +125,6 @@ vrq_pkt_parse(const struct rte_mbuf *m, struct vrq_pkt_info *pi)
 }
 
 /*
- * Internet checksum of [off, pkt_len) across segments, folded, not
- * complemented. Odd-length pieces make the next piece's bytes land in the
- * other half of each 16-bit word: swap its partial sum.
- */
-static uint16_t
-vrq_mbuf_csum(const struct rte_mbuf *m, uint32_t off)
-{
-	uint64_t sum = 0;
-	uint32_t done = 0;
-
-	for (; m != NULL; m = m->next) {
-		uint32_t n;
-		uint16_t part;
-
-		if (off >= m->data_len) {
-			off -= m->data_len;
-			continue;
-		}
-		n = m->data_len - off;
-		part = rte_raw_cksum(rte_pktmbuf_mtod_offset(m, const void *, off), n);
-		sum += (done & 1) ? rte_bswap16(part) : part;
-		done += n;
-		off = 0;
-	}
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-/* Write 2 bytes at packet offset off (bounds checked by the caller), across segments. */
-static void
-vrq_mbuf_write16(struct rte_mbuf *m, uint32_t off, uint16_t v_be)
-{
-	const uint8_t *src = (const uint8_t *)&v_be;
-	uint32_t i;
-
-	for (i = 0; i < 2; i++) {
-		struct rte_mbuf *s = m;
-		uint32_t o = off + i;
-
-		while (s != NULL && o >= s->data_len) {
-			o -= s->data_len;
-			s = s->next;
-		}
-		if (s != NULL)
-			*rte_pktmbuf_mtod_offset(s, uint8_t *, o) = src[i];
-	}
-}
-
-/*
  * virtio-net header -> mbuf TX offload flags (5.1.6.2). What a NIC can do
  * (TCP/UDP checksum over IPv4/IPv6 with csum_start at the L4 header, TCP
  * segmentation) becomes flags; any other checksum request is completed here
@@ -230,13 +180,20 @@ vrq_hdr_to_mbuf(struct vrq *q, const struct vrq_net_hdr *hdr, struct rte_mbuf *m
 		m->ol_flags |= ol;
 		return VRQ_STAT_MAX;
 	}
-	/* Not expressible as an mbuf flag (e.g. no IP, or odd offsets): finish it now. */
+	/*
+	 * Not expressible as an mbuf flag (e.g. no IP, or odd offsets): finish
+	 * it now. The range was checked above, so neither call can fail.
+	 */
 	{
-		uint16_t csum = (uint16_t)~vrq_mbuf_csum(m, csum_start);
+		uint16_t sum, csum;
 
+		if (vrq_mbuf_sum(m, csum_start, m->pkt_len - csum_start, &sum) != 0)
+			return VRQ_STAT_err_csum;
+		csum = (uint16_t)~sum;
 		if (csum == 0)
 			csum = 0xffff; /* 0 means "no checksum" for UDP; same sum for others */
-		vrq_mbuf_write16(m, (uint32_t)csum_start + csum_offset, csum);
+		if (vrq_mbuf_write(m, (uint32_t)csum_start + csum_offset, &csum, sizeof(csum)) != 0)
+			return VRQ_STAT_err_csum;
 		vrq_stat_add(q, VRQ_STAT_sw_csum, 1);
 	}
 	return VRQ_STAT_MAX;
@@ -323,7 +280,6 @@ vrq_copy_to_mbuf(struct vrq *q, const struct vrq_iov *iov, uint16_t nb_iov, stru
 		memset(&hdr, 0, sizeof(hdr));
 	}
 	while (got < hlen) {
-
 		n = RTE_MIN(hlen - got, iov[i].len - off);
 		memcpy((uint8_t *)&hdr + got, (const uint8_t *)iov[i].hva + off, n);
 		got += n;
@@ -461,6 +417,34 @@ vrq_copy_from_mbuf(struct vrq *q, const struct vrq_net_hdr *hdr, const struct rt
 		m = m->next;
 	}
 	return (int)total;
+}
+
+/* Packets a software GSO may produce from one mbuf (64 KiB / a 536-byte MSS, rounded up). */
+#define VRQ_RX_SW_SEGS 128
+
+__rte_noinline int
+vrq_rx_sw(struct vrq *q, struct rte_mbuf *m, vrq_rx_place_fn place, void *ctx)
+{
+	struct rte_mbuf *out[VRQ_RX_SW_SEGS];
+	int n, j, ret = VRQ_RX_DONE;
+
+	n = vrq_offload_sw(q, m, out, RTE_DIM(out));
+	if (n < 0)
+		return VRQ_RX_DONE; /* dropped and counted */
+	for (j = 0; j < n; j++) {
+		ret = place(q, out[j], ctx);
+		if (ret != VRQ_RX_DONE)
+			break;
+	}
+	if (ret == VRQ_RX_NO_BUF && j > 0) {
+		/* Part of a GSO train went out; the rest is dropped, TCP resends it. */
+		vrq_stat_add(q, VRQ_STAT_drop_no_buf, (uint64_t)(n - j));
+		ret = VRQ_RX_DONE;
+	}
+	for (j = 0; j < n; j++)
+		if (out[j] != m)
+			rte_pktmbuf_free(out[j]);
+	return ret;
 }
 
 int

@@ -13,6 +13,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_common.h>
 #include <rte_log.h>
@@ -137,6 +138,29 @@ hit:
 	return (void *)(uintptr_t)(r->hva + (gpa - r->gpa));
 }
 
+/*
+ * Copy len bytes of guest memory at gpa into dst, across region boundaries
+ * (an indirect table entry may straddle two regions): the caller then
+ * decodes its private copy, so each shared byte is read once.
+ * @return 0, or -EFAULT when part of the range is in no region.
+ */
+static inline int
+vrq_read_gpa(struct vrq *q, uint64_t gpa, void *dst, uint64_t len)
+{
+	uint64_t done = 0;
+
+	while (done < len) {
+		uint64_t n = len - done;
+		const void *src = vrq_xlate(q, gpa + done, &n);
+
+		if (src == NULL)
+			return -EFAULT;
+		memcpy((uint8_t *)dst + done, src, n);
+		done += n;
+	}
+	return 0;
+}
+
 /* Mark [gpa, gpa + len) dirty in the frontend's log (live migration). */
 static inline void
 vrq_log_write(struct vrq *q, uint64_t gpa, uint64_t len)
@@ -246,6 +270,33 @@ void vrq_hdr_from_mbuf(struct vrq *q, const struct rte_mbuf *m, struct vrq_net_h
  */
 int vrq_copy_from_mbuf(struct vrq *q, const struct vrq_net_hdr *hdr, const struct rte_mbuf *m,
 		       const struct vrq_iov *iov, uint16_t nb_iov);
+
+/* Outcome of placing one packet in guest RX buffers (both layouts). */
+#define VRQ_RX_DONE 0   /* copied, or dropped and counted: consumed */
+#define VRQ_RX_NO_BUF 1 /* ring empty: not consumed, stop the burst */
+#define VRQ_RX_STOP 2   /* queue broken: stop the burst */
+
+/* A layout's "place one packet" step, with its burst state in ctx. */
+typedef int (*vrq_rx_place_fn)(struct vrq *q, struct rte_mbuf *m, void *ctx);
+
+/*
+ * Guest RX slow path shared by both layouts, for a packet with a flag in
+ * q->sw_ol_mask: complete the offloads in software (vrq_offload_sw()), place
+ * each resulting packet with place(), free the new segments. The original
+ * counts as one packet for the caller, who frees it. Returns VRQ_RX_*: a
+ * GSO train cut short by a full ring is VRQ_RX_DONE (the rest is counted in
+ * drop_no_buf; TCP resends it).
+ */
+int vrq_rx_sw(struct vrq *q, struct rte_mbuf *m, vrq_rx_place_fn place, void *ctx);
+
+/*
+ * vrq_offload.c, shared with vrq_copy.c: the non-complemented Internet sum
+ * of [off, off + len) of an mbuf chain, folded (0 or -EINVAL when the range
+ * is not inside the packet); and a copy of len bytes into the packet at off
+ * across segments (0 or -EINVAL).
+ */
+int vrq_mbuf_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *out);
+int vrq_mbuf_write(struct rte_mbuf *m, uint32_t off, const void *src, uint32_t len);
 
 /*
  * Guest RX slow path, for a packet with a flag in q->sw_ol_mask: completes in

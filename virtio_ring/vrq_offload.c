@@ -31,7 +31,7 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
-#include "vrq.h"
+#include "vrq_internal.h"
 
 /* l2_len (7 bits) + l3_len (9 bits) + a TCP header (at most 60 bytes) fits. */
 #define VRQ_OL_HDR_MAX 1024
@@ -81,13 +81,14 @@ vrq_ol_phdr_sum(const struct vrq_ol_hdrs *h, uint32_t l4_bytes)
 }
 
 /*
- * Non-complemented sum of len packet bytes from off, across segments. Not
- * rte_raw_cksum_mbuf(): DPDK 22.11's truncates the partial sum of a segment
- * to 16 bits before byte-swapping it after an odd-length segment, losing the
- * carries (test_vrq_offload's odd split points catch it).
+ * Non-complemented sum of len packet bytes from off, across segments (also
+ * vrq_copy.c's software checksum on guest TX). Not rte_raw_cksum_mbuf():
+ * DPDK 22.11's truncates the partial sum of a segment to 16 bits before
+ * byte-swapping it after an odd-length segment, losing the carries
+ * (test_vrq_offload's odd split points catch it).
  */
-static int
-vrq_ol_sum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *out)
+int
+vrq_mbuf_sum(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *out)
 {
 	uint32_t sum = 0, done = 0, n;
 	uint16_t part;
@@ -113,8 +114,8 @@ vrq_ol_sum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint16_t *
 }
 
 /* Copy len bytes from src into the packet at off, across segments. */
-static int
-vrq_ol_write(struct rte_mbuf *m, uint32_t off, const void *src, uint32_t len)
+int
+vrq_mbuf_write(struct rte_mbuf *m, uint32_t off, const void *src, uint32_t len)
 {
 	const uint8_t *s = src;
 	uint32_t n;
@@ -250,7 +251,7 @@ vrq_ol_l4_csum(const struct rte_mbuf *m, const struct vrq_ol_hdrs *h, uint16_t *
 	uint16_t raw;
 	uint16_t v;
 
-	if (vrq_ol_sum_mbuf(m, off, h->l4_bytes, &raw) != 0)
+	if (vrq_mbuf_sum(m, off, h->l4_bytes, &raw) != 0)
 		return -EINVAL;
 	v = (uint16_t)~vrq_ol_fold(vrq_ol_phdr_sum(h, h->l4_bytes) + raw);
 	/* RFC 768: a computed zero is sent as all ones (zero means "no checksum"). */
@@ -278,7 +279,7 @@ vrq_ol_csum(struct rte_mbuf *m, bool ip_csum, uint8_t proto)
 	if (proto != 0) {
 		vrq_ol_set_l4_csum(&h, 0);
 		/* Write the zeroed field first: the sum runs over the packet itself. */
-		rc = vrq_ol_write(m, 0, h.buf, h.l2 + h.l3 + h.l4);
+		rc = vrq_mbuf_write(m, 0, h.buf, h.l2 + h.l3 + h.l4);
 		if (rc < 0)
 			return rc;
 		rc = vrq_ol_l4_csum(m, &h, &csum);
@@ -286,7 +287,7 @@ vrq_ol_csum(struct rte_mbuf *m, bool ip_csum, uint8_t proto)
 			return rc;
 		vrq_ol_set_l4_csum(&h, csum);
 	}
-	rc = vrq_ol_write(m, 0, h.buf, h.l2 + h.l3 + h.l4);
+	rc = vrq_mbuf_write(m, 0, h.buf, h.l2 + h.l3 + h.l4);
 	if (rc < 0)
 		return rc;
 	if (ip_csum)

@@ -36,8 +36,6 @@
 
 #include "vrq_internal.h"
 
-/* Packets a software GSO may produce from one mbuf (as vrq_split.c). */
-#define VRQ_PACKED_SW_SEGS 128
 /*
  * Completions buffered per flush: room for one whole mergeable packet (at
  * most VRQ_IOV_MAX buffers) plus the rest of a burst, so that the buffers of
@@ -48,11 +46,6 @@
 /* vhost-user GET/SET_VRING_BASE for packed rings: idx | wrap << 15. */
 #define VRQ_PACKED_WRAP_BIT 15
 #define VRQ_PACKED_IDX_MASK 0x7fff
-
-/* Outcome of placing one packet (same meaning as in vrq_split.c). */
-#define VRQ_RX_DONE 0   /* copied, or dropped and counted: consumed */
-#define VRQ_RX_NO_BUF 1 /* ring empty: not consumed, stop the burst */
-#define VRQ_RX_STOP 2   /* queue broken: stop the burst */
 
 /* One chain taken off the ring. */
 struct vrq_packed_chain {
@@ -141,18 +134,9 @@ static int
 vrq_packed_ind_read(struct vrq *q, uint64_t gpa, struct vrq_packed_desc *out)
 {
 	struct vrq_packed_desc raw;
-	uint8_t *dst = (uint8_t *)&raw;
-	uint64_t done = 0;
 
-	while (done < sizeof(raw)) {
-		uint64_t n = sizeof(raw) - done;
-		const void *src = vrq_xlate(q, gpa + done, &n);
-
-		if (src == NULL)
-			return -EFAULT;
-		memcpy(dst + done, src, n);
-		done += n;
-	}
+	if (vrq_read_gpa(q, gpa, &raw, sizeof(raw)) != 0)
+		return -EFAULT;
 	out->addr = rte_le_to_cpu_64(raw.addr);
 	out->len = rte_le_to_cpu_32(raw.len);
 	out->id = rte_le_to_cpu_16(raw.id);
@@ -564,34 +548,18 @@ vrq_packed_rx_one(struct vrq *q, struct rte_mbuf *m, struct vrq_packed_used *u, 
 	return VRQ_RX_DONE;
 }
 
-/*
- * Slow path: the packet asks for an offload the guest did not negotiate.
- * The completed packets are placed one by one; the original counts as one
- * packet for the caller, who frees it; new segments are freed here.
- */
-static __rte_noinline int
-vrq_packed_rx_sw(struct vrq *q, struct rte_mbuf *m, struct vrq_packed_used *u, bool mrg)
-{
-	struct rte_mbuf *out[VRQ_PACKED_SW_SEGS];
-	int n, j, ret = VRQ_RX_DONE;
+/* Burst state of vrq_packed_enqueue_common() for the slow path's vrq_rx_sw(). */
+struct vrq_packed_rx_ctx {
+	struct vrq_packed_used *u;
+	bool mrg;
+};
 
-	n = vrq_offload_sw(q, m, out, RTE_DIM(out));
-	if (n < 0)
-		return VRQ_RX_DONE; /* dropped and counted */
-	for (j = 0; j < n; j++) {
-		ret = vrq_packed_rx_one(q, out[j], u, mrg);
-		if (ret != VRQ_RX_DONE)
-			break;
-	}
-	if (ret == VRQ_RX_NO_BUF && j > 0) {
-		/* Part of a GSO train went out; the rest is dropped, TCP resends it. */
-		vrq_stat_add(q, VRQ_STAT_drop_no_buf, (uint64_t)(n - j));
-		ret = VRQ_RX_DONE;
-	}
-	for (j = 0; j < n; j++)
-		if (out[j] != m)
-			rte_pktmbuf_free(out[j]);
-	return ret;
+static int
+vrq_packed_rx_place(struct vrq *q, struct rte_mbuf *m, void *arg)
+{
+	struct vrq_packed_rx_ctx *ctx = arg;
+
+	return vrq_packed_rx_one(q, m, ctx->u, ctx->mrg);
 }
 
 static inline uint16_t
@@ -609,10 +577,13 @@ vrq_packed_enqueue_common(struct vrq *q, struct rte_mbuf **pkts, uint16_t nb_pkt
 	for (i = 0; i < nb_pkts; i++) {
 		if (i + 1 < nb_pkts)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		if (unlikely(pkts[i]->ol_flags & q->sw_ol_mask))
-			ret = vrq_packed_rx_sw(q, pkts[i], &u, mrg);
-		else
+		if (unlikely(pkts[i]->ol_flags & q->sw_ol_mask)) {
+			struct vrq_packed_rx_ctx ctx = {&u, mrg};
+
+			ret = vrq_rx_sw(q, pkts[i], vrq_packed_rx_place, &ctx);
+		} else {
 			ret = vrq_packed_rx_one(q, pkts[i], &u, mrg);
+		}
 		if (unlikely(ret != VRQ_RX_DONE))
 			break;
 	}

@@ -32,9 +32,6 @@
 
 #include "vrq_internal.h"
 
-/* Packets a software GSO may produce from one mbuf (64 KiB / a 536-byte MSS, rounded up). */
-#define VRQ_SPLIT_SW_SEGS 128
-
 /* Where a walk found a chain bad: the counter to raise. */
 struct vrq_walk {
 	uint64_t total;       /* bytes described by the chain */
@@ -49,18 +46,9 @@ static int
 vrq_split_desc_read_gpa(struct vrq *q, uint64_t gpa, struct vrq_desc *out)
 {
 	struct vrq_desc raw;
-	uint8_t *dst = (uint8_t *)&raw;
-	uint64_t done = 0;
 
-	while (done < sizeof(raw)) {
-		uint64_t n = sizeof(raw) - done;
-		const void *src = vrq_xlate(q, gpa + done, &n);
-
-		if (src == NULL)
-			return -EFAULT;
-		rte_memcpy(dst + done, src, n);
-		done += n;
-	}
+	if (vrq_read_gpa(q, gpa, &raw, sizeof(raw)) != 0)
+		return -EFAULT;
 	vrq_desc_read(&raw, out);
 	return 0;
 }
@@ -333,11 +321,6 @@ struct vrq_split_buf {
 	uint32_t cap;
 };
 
-/* Outcome of placing one packet. */
-#define VRQ_RX_DONE 0   /* copied, or dropped and counted: consumed */
-#define VRQ_RX_NO_BUF 1 /* ring empty: not consumed, stop the burst */
-#define VRQ_RX_STOP 2   /* queue broken: stop the burst */
-
 /*
  * Place one packet in guest buffers. With mrg, buffers are reserved until
  * they hold header + packet; if the ring runs dry first, the reservation is
@@ -423,34 +406,19 @@ vrq_split_rx_one(struct vrq *q, struct rte_mbuf *m, uint16_t avail_end, uint16_t
 	return VRQ_RX_DONE;
 }
 
-/*
- * Slow path: the packet asks for an offload the guest did not negotiate.
- * The completed packets are placed one by one; the original counts as one
- * packet for the caller, who frees it; new segments are freed here.
- */
-static __rte_noinline int
-vrq_split_rx_sw(struct vrq *q, struct rte_mbuf *m, uint16_t avail_end, uint16_t *used_idx, bool mrg)
-{
-	struct rte_mbuf *out[VRQ_SPLIT_SW_SEGS];
-	int n, j, ret = VRQ_RX_DONE;
+/* Burst state of vrq_split_enqueue_common() for the slow path's vrq_rx_sw(). */
+struct vrq_split_rx_ctx {
+	uint16_t avail_end;
+	uint16_t *used_idx;
+	bool mrg;
+};
 
-	n = vrq_offload_sw(q, m, out, RTE_DIM(out));
-	if (n < 0)
-		return VRQ_RX_DONE; /* dropped and counted */
-	for (j = 0; j < n; j++) {
-		ret = vrq_split_rx_one(q, out[j], avail_end, used_idx, mrg);
-		if (ret != VRQ_RX_DONE)
-			break;
-	}
-	if (ret == VRQ_RX_NO_BUF && j > 0) {
-		/* Part of a GSO train went out; the rest is dropped, TCP resends it. */
-		vrq_stat_add(q, VRQ_STAT_drop_no_buf, (uint64_t)(n - j));
-		ret = VRQ_RX_DONE;
-	}
-	for (j = 0; j < n; j++)
-		if (out[j] != m)
-			rte_pktmbuf_free(out[j]);
-	return ret;
+static int
+vrq_split_rx_place(struct vrq *q, struct rte_mbuf *m, void *arg)
+{
+	struct vrq_split_rx_ctx *ctx = arg;
+
+	return vrq_split_rx_one(q, m, ctx->avail_end, ctx->used_idx, ctx->mrg);
 }
 
 static inline uint16_t
@@ -468,10 +436,13 @@ vrq_split_enqueue_common(struct vrq *q, struct rte_mbuf **pkts, uint16_t nb_pkts
 	for (i = 0; i < nb_pkts; i++) {
 		if (i + 1 < nb_pkts)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		if (unlikely(pkts[i]->ol_flags & q->sw_ol_mask))
-			ret = vrq_split_rx_sw(q, pkts[i], avail_end, &used_idx, mrg);
-		else
+		if (unlikely(pkts[i]->ol_flags & q->sw_ol_mask)) {
+			struct vrq_split_rx_ctx ctx = {avail_end, &used_idx, mrg};
+
+			ret = vrq_rx_sw(q, pkts[i], vrq_split_rx_place, &ctx);
+		} else {
 			ret = vrq_split_rx_one(q, pkts[i], avail_end, &used_idx, mrg);
+		}
 		if (unlikely(ret != VRQ_RX_DONE))
 			break;
 	}

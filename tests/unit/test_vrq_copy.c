@@ -24,6 +24,7 @@
 #include <rte_tcp.h>
 
 #include "vrq.h"
+#include "vrq_guest.h"
 #include "vrq_internal.h"
 
 #define HDR 12
@@ -511,14 +512,8 @@ test_vrq_copy_from_mbuf_scattered_and_logged(void **state)
 static int
 eal_setup(void **state)
 {
-	const char *argv[] = {"test", "--no-huge",     "--no-pci",      "--no-shconf", "-m",
-			      "64",   "--file-prefix", "vrq_copy_test", "--log-level", "*:error"};
-
 	(void)state;
-	if (rte_eal_init(RTE_DIM(argv), (char **)(uintptr_t)argv) < 0)
-		return -1;
-	mp = rte_pktmbuf_pool_create("vrq_copy", 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				     SOCKET_ID_ANY);
+	mp = vrq_guest_eal_init("vrq_copy_test", "64", 511, RTE_MBUF_DEFAULT_BUF_SIZE);
 	return mp == NULL ? -1 : 0;
 }
 
@@ -526,8 +521,7 @@ static int
 eal_teardown(void **state)
 {
 	(void)state;
-	rte_mempool_free(mp);
-	rte_eal_cleanup();
+	vrq_guest_eal_fini(mp);
 	return 0;
 }
 

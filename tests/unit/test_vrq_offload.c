@@ -22,6 +22,7 @@
 #include <rte_mempool.h>
 
 #include "vrq.h"
+#include "vrq_guest.h"
 
 #define T_POOL_N 512
 #define T_ROOM 2048
@@ -35,27 +36,6 @@
 #define T_PROTO_UDP 17
 
 static struct rte_mempool *t_mp;
-
-/* Independent reference: RFC 1071 over big-endian 16-bit words. */
-static uint32_t
-t_sum(const uint8_t *p, size_t n, uint32_t acc)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		acc += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		acc += (uint32_t)p[n - 1] << 8;
-	return acc;
-}
-
-static uint16_t
-t_fold(uint32_t acc)
-{
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)acc;
-}
 
 static uint16_t
 t_get16(const uint8_t *p)
@@ -121,13 +101,14 @@ t_l4_ok(const uint8_t *pkt, bool v6, uint8_t proto, size_t l4_off, size_t l4_len
 		t_put16(ph + 10, (uint16_t)l4_len);
 		phn = 12;
 	}
-	return t_fold(t_sum(pkt + l4_off, l4_len, t_sum(ph, phn, 0))) == 0xffff;
+	return vrq_guest_csum_fold(vrq_guest_csum_sum(pkt + l4_off, l4_len,
+						      vrq_guest_csum_sum(ph, phn, 0))) == 0xffff;
 }
 
 static bool
 t_ip4_ok(const uint8_t *pkt)
 {
-	return t_fold(t_sum(pkt + T_ETH, T_IP4, 0)) == 0xffff;
+	return vrq_guest_csum_fold(vrq_guest_csum_sum(pkt + T_ETH, T_IP4, 0)) == 0xffff;
 }
 
 /*
@@ -285,8 +266,9 @@ test_vrq_offload_csum_udp_zero_is_ffff(void **state)
 	ref[T_ETH + T_IP4 + 7] = 0;
 	ref[T_ETH + T_IP4 + 8] = 0;
 	ref[T_ETH + T_IP4 + 9] = 0;
-	acc = t_sum(ref + T_ETH + 12, 8, 0) + T_PROTO_UDP + 10 + t_sum(ref + T_ETH + T_IP4, 10, 0);
-	want = (uint16_t)(0xffff - t_fold(acc));
+	acc = vrq_guest_csum_sum(ref + T_ETH + 12, 8, 0) + T_PROTO_UDP + 10 +
+	      vrq_guest_csum_sum(ref + T_ETH + T_IP4, 10, 0);
+	want = (uint16_t)(0xffff - vrq_guest_csum_fold(acc));
 	t_put16(ref + T_ETH + T_IP4 + 8, want);
 	memcpy(rte_pktmbuf_mtod(m, uint8_t *), ref, m->pkt_len);
 	assert_int_equal(vrq_offload_complete(m, 0, out, 1), 1);
@@ -396,12 +378,12 @@ t_check_tso(bool v6, uint32_t payload, uint16_t mss, uint32_t seg, uint64_t capa
 					 RTE_MBUF_F_TX_TCP_CKSUM);
 			if (v6) {
 				memcpy(ph, got + T_ETH + 8, 32);
-				acc = t_sum(ph, 32, 0) + T_TCP + plen + T_PROTO_TCP;
+				acc = vrq_guest_csum_sum(ph, 32, 0) + T_TCP + plen + T_PROTO_TCP;
 			} else {
 				memcpy(ph, got + T_ETH + 12, 8);
-				acc = t_sum(ph, 8, 0) + T_TCP + plen + T_PROTO_TCP;
+				acc = vrq_guest_csum_sum(ph, 8, 0) + T_TCP + plen + T_PROTO_TCP;
 			}
-			assert_int_equal(t_get16(th + 16), t_fold(acc));
+			assert_int_equal(t_get16(th + 16), vrq_guest_csum_fold(acc));
 		} else {
 			assert_int_equal(out[i]->ol_flags & RTE_MBUF_F_TX_L4_MASK, 0);
 			assert_true(t_l4_ok(got, v6, T_PROTO_TCP, T_ETH + l3, T_TCP + plen));
@@ -539,19 +521,8 @@ test_vrq_offload_tso_nomem_no_leak(void **state)
 static int
 t_eal_setup(void **state)
 {
-	static char args[][24] = {"test",        "--no-huge", "--no-pci",      "--no-shconf",
-				  "-m",          "64",        "--file-prefix", "vrq_offload_ut",
-				  "--log-level", "*:error"};
-	char *argv[RTE_DIM(args)];
-	unsigned int i;
-
 	(void)state;
-	for (i = 0; i < RTE_DIM(args); i++)
-		argv[i] = args[i];
-	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0)
-		return -1;
-	t_mp = rte_pktmbuf_pool_create("t_offload", T_POOL_N, 0, 0, T_ROOM + RTE_PKTMBUF_HEADROOM,
-				       SOCKET_ID_ANY);
+	t_mp = vrq_guest_eal_init("vrq_offload_ut", "64", T_POOL_N, T_ROOM + RTE_PKTMBUF_HEADROOM);
 	return t_mp == NULL ? -1 : 0;
 }
 
@@ -559,8 +530,7 @@ static int
 t_eal_teardown(void **state)
 {
 	(void)state;
-	rte_mempool_free(t_mp);
-	rte_eal_cleanup();
+	vrq_guest_eal_fini(t_mp);
 	return 0;
 }
 

@@ -995,9 +995,9 @@ test_vrq_packed_rejects_indirect_not_negotiated(void **state)
 			 VRQ_STAT_err_indirect);
 }
 
-/* RX: a device-readable buffer in a guest RX chain. */
+/* RX: a device-readable buffer in a guest RX chain (opts: in the ring or in a table). */
 static void
-test_vrq_packed_rejects_readable_in_rx(void **state)
+t_rejects_readable_in_rx(void **state, unsigned int opts)
 {
 	struct t_ctx *c = *state;
 	struct vrq_guest_seg segs[2] = {{0, 1000, VRQ_DESC_F_WRITE}, {0, 1000, 0}};
@@ -1007,7 +1007,7 @@ test_vrq_packed_rejects_readable_in_rx(void **state)
 	int bad, good;
 
 	t_start(c, 16, T_FEATURES, T_VQ_RX);
-	bad = vrq_guest_packed_add(&c->p, segs, 2, 0);
+	bad = vrq_guest_packed_add(&c->p, segs, 2, opts);
 	good = vrq_guest_packed_post_rx(&c->p, ok, 1, 0);
 	m = t_mbuf(500, 2048, 1);
 	assert_int_equal(vrq_enqueue_burst(c->q, &m, 1), 1);
@@ -1023,31 +1023,17 @@ test_vrq_packed_rejects_readable_in_rx(void **state)
 	assert_false(vrq_is_broken(c->q));
 }
 
-/* RX: a device-readable entry in an indirect table is still refused (only TX ignores WRITE). */
+static void
+test_vrq_packed_rejects_readable_in_rx(void **state)
+{
+	t_rejects_readable_in_rx(state, 0);
+}
+
+/* Only guest TX ignores WRITE in indirect entries: RX still refuses a readable one. */
 static void
 test_vrq_packed_rejects_readable_in_rx_indirect(void **state)
 {
-	struct t_ctx *c = *state;
-	struct vrq_guest_seg segs[2] = {{0, 1000, VRQ_DESC_F_WRITE}, {0, 1000, 0}};
-	uint32_t ok[1] = {2048}, ulen;
-	struct rte_mbuf *m;
-	uint16_t uid;
-	int bad, good;
-
-	t_start(c, 16, T_FEATURES, T_VQ_RX);
-	bad = vrq_guest_packed_add(&c->p, segs, 2, VRQ_GUEST_INDIRECT);
-	good = vrq_guest_packed_post_rx(&c->p, ok, 1, 0);
-	m = t_mbuf(500, 2048, 1);
-	assert_int_equal(vrq_enqueue_burst(c->q, &m, 1), 1);
-	rte_pktmbuf_free(m);
-	assert_int_equal(vrq_guest_packed_used_get(&c->p, &uid, &ulen), 1);
-	assert_int_equal(uid, bad);
-	assert_int_equal(ulen, 0);
-	assert_int_equal(vrq_guest_packed_used_get(&c->p, &uid, &ulen), 1);
-	assert_int_equal(uid, good);
-	assert_int_equal(ulen, T_HDR + 500);
-	assert_int_equal(t_stat(c, VRQ_STAT_err_order), 1);
-	assert_false(vrq_is_broken(c->q));
+	t_rejects_readable_in_rx(state, VRQ_GUEST_INDIRECT);
 }
 
 /* Per-chain drops: one WARNING line per queue per reason (STYLE.md 2.9), repeats only counted. */
@@ -1121,20 +1107,6 @@ test_vrq_packed_tx_pool_empty(void **state)
 
 /* ---- Offloads the guest did not negotiate: completed in software ---- */
 
-static uint16_t
-t_csum_fold(const uint8_t *p, size_t n, uint32_t acc)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		acc += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		acc += (uint32_t)p[n - 1] << 8;
-	while (acc >> 16)
-		acc = (acc & 0xffff) + (acc >> 16);
-	return (uint16_t)acc;
-}
-
 /* Ethernet + IPv4 + TCP + payload, TSO requested with an MSS of 1000. */
 static struct rte_mbuf *
 t_tso_pkt(uint32_t payload)
@@ -1191,13 +1163,15 @@ test_vrq_packed_rx_sw_tso(void **state)
 		assert_int_equal(ulen, T_HDR + 54 + plen);
 		assert_int_equal(got[0], 0); /* nothing left for the guest to do */
 		assert_int_equal(ip[2] << 8 | ip[3], 40 + plen);
-		assert_int_equal(t_csum_fold(ip, 20, 0), 0xffff);
+		assert_int_equal(vrq_guest_csum_fold(vrq_guest_csum_sum(ip, 20, 0)), 0xffff);
 		memcpy(ph, ip + 12, 8);
 		ph[8] = 0;
 		ph[9] = 6;
 		ph[10] = (uint8_t)((20 + plen) >> 8);
 		ph[11] = (uint8_t)(20 + plen);
-		assert_int_equal(t_csum_fold(th, 20 + plen, t_csum_fold(ph, 12, 0)), 0xffff);
+		assert_int_equal(vrq_guest_csum_fold(vrq_guest_csum_sum(
+				     th, 20 + plen, vrq_guest_csum_sum(ph, 12, 0))),
+				 0xffff);
 		assert_int_equal((uint32_t)(th[4] << 24 | th[5] << 16 | th[6] << 8 | th[7]), seq);
 		assert_int_equal(th[13] & 0x08, i == 3 ? 0x08 : 0); /* PSH on the last only */
 		seq += plen;
@@ -1208,19 +1182,8 @@ test_vrq_packed_rx_sw_tso(void **state)
 static int
 t_eal_setup(void **state)
 {
-	static char args[][24] = {"test",        "--no-huge", "--no-pci",      "--no-shconf",
-				  "-m",          "128",       "--file-prefix", "vrq_packed_ut",
-				  "--log-level", "*:error"};
-	char *argv[RTE_DIM(args)];
-	unsigned int i;
-
 	(void)state;
-	for (i = 0; i < RTE_DIM(args); i++)
-		argv[i] = args[i];
-	if (rte_eal_init((int)RTE_DIM(argv), argv) < 0)
-		return -1;
-	t_mp = rte_pktmbuf_pool_create("t_packed", 2047, 0, 0, 2048 + RTE_PKTMBUF_HEADROOM,
-				       SOCKET_ID_ANY);
+	t_mp = vrq_guest_eal_init("vrq_packed_ut", "128", 2047, 2048 + RTE_PKTMBUF_HEADROOM);
 	return t_mp == NULL ? -1 : 0;
 }
 
@@ -1228,8 +1191,7 @@ static int
 t_eal_teardown(void **state)
 {
 	(void)state;
-	rte_mempool_free(t_mp);
-	rte_eal_cleanup();
+	vrq_guest_eal_fini(t_mp);
 	return 0;
 }
 

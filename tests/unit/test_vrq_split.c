@@ -1360,14 +1360,8 @@ test_vrq_split_in_order_accepted(void **state)
 static int
 eal_setup(void **state)
 {
-	const char *argv[] = {"test", "--no-huge",     "--no-pci",       "--no-shconf", "-m",
-			      "128",  "--file-prefix", "vrq_split_test", "--log-level", "*:error"};
-
 	(void)state;
-	if (rte_eal_init(RTE_DIM(argv), (char **)(uintptr_t)argv) < 0)
-		return -1;
-	mp = rte_pktmbuf_pool_create("vrq_test", NB_MBUFS, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				     SOCKET_ID_ANY);
+	mp = vrq_guest_eal_init("vrq_split_test", "128", NB_MBUFS, RTE_MBUF_DEFAULT_BUF_SIZE);
 	return mp == NULL ? -1 : 0;
 }
 
@@ -1375,8 +1369,7 @@ static int
 eal_teardown(void **state)
 {
 	(void)state;
-	rte_mempool_free(mp);
-	rte_eal_cleanup();
+	vrq_guest_eal_fini(mp);
 	return 0;
 }
 

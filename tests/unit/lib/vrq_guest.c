@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include <rte_common.h>
+#include <rte_eal.h>
 #include <rte_log.h>
+#include <rte_mbuf.h>
 
 #include "vrq_guest.h"
 
@@ -380,10 +382,9 @@ vrq_guest_split_add(struct vrq_guest_split *s, const struct vrq_guest_seg *segs,
 }
 
 int
-vrq_guest_split_post_tx(struct vrq_guest_split *s, const void *frame, size_t len,
-			const uint32_t *seg_lens, uint16_t nb, unsigned int opts)
+vrq_guest_segs_tx(struct vrq_guest *g, const void *frame, size_t len, const uint32_t *seg_lens,
+		  uint16_t nb, struct vrq_guest_seg *segs)
 {
-	struct vrq_guest_seg segs[VRQ_GUEST_CHAIN_MAX];
 	size_t off = 0;
 	uint16_t i;
 
@@ -392,28 +393,24 @@ vrq_guest_split_post_tx(struct vrq_guest_split *s, const void *frame, size_t len
 	for (i = 0; i < nb; i++) {
 		segs[i].len = seg_lens[i];
 		segs[i].flags = 0;
-		segs[i].gpa = vrq_guest_alloc(s->g, seg_lens[i], 8);
+		segs[i].gpa = vrq_guest_alloc(g, seg_lens[i], 8);
 		if (segs[i].gpa == 0)
 			return -ENOMEM;
 		if (off < len) {
 			size_t n = RTE_MIN((size_t)seg_lens[i], len - off);
 
-			if (vrq_guest_write(s->g, segs[i].gpa, (const uint8_t *)frame + off, n) !=
-			    0)
+			if (vrq_guest_write(g, segs[i].gpa, (const uint8_t *)frame + off, n) != 0)
 				return -EFAULT;
 			off += n;
 		}
 	}
-	if (off != len)
-		return -EINVAL;
-	return vrq_guest_split_add(s, segs, nb, opts);
+	return off == len ? 0 : -EINVAL;
 }
 
 int
-vrq_guest_split_post_rx(struct vrq_guest_split *s, const uint32_t *seg_lens, uint16_t nb,
-			unsigned int opts)
+vrq_guest_segs_rx(struct vrq_guest *g, const uint32_t *seg_lens, uint16_t nb,
+		  struct vrq_guest_seg *segs)
 {
-	struct vrq_guest_seg segs[VRQ_GUEST_CHAIN_MAX];
 	uint16_t i;
 
 	if (nb == 0 || nb > VRQ_GUEST_CHAIN_MAX)
@@ -421,13 +418,33 @@ vrq_guest_split_post_rx(struct vrq_guest_split *s, const uint32_t *seg_lens, uin
 	for (i = 0; i < nb; i++) {
 		segs[i].len = seg_lens[i];
 		segs[i].flags = VRQ_DESC_F_WRITE;
-		segs[i].gpa = vrq_guest_alloc(s->g, seg_lens[i], 8);
+		segs[i].gpa = vrq_guest_alloc(g, seg_lens[i], 8);
 		if (segs[i].gpa == 0)
 			return -ENOMEM;
 		/* Poison, so that bytes the backend did not write are visible. */
-		vrq_guest_fill(s->g, segs[i].gpa, 0xa5, seg_lens[i]);
+		vrq_guest_fill(g, segs[i].gpa, 0xa5, seg_lens[i]);
 	}
-	return vrq_guest_split_add(s, segs, nb, opts);
+	return 0;
+}
+
+int
+vrq_guest_split_post_tx(struct vrq_guest_split *s, const void *frame, size_t len,
+			const uint32_t *seg_lens, uint16_t nb, unsigned int opts)
+{
+	struct vrq_guest_seg segs[VRQ_GUEST_CHAIN_MAX];
+	int ret = vrq_guest_segs_tx(s->g, frame, len, seg_lens, nb, segs);
+
+	return ret < 0 ? ret : vrq_guest_split_add(s, segs, nb, opts);
+}
+
+int
+vrq_guest_split_post_rx(struct vrq_guest_split *s, const uint32_t *seg_lens, uint16_t nb,
+			unsigned int opts)
+{
+	struct vrq_guest_seg segs[VRQ_GUEST_CHAIN_MAX];
+	int ret = vrq_guest_segs_rx(s->g, seg_lens, nb, segs);
+
+	return ret < 0 ? ret : vrq_guest_split_add(s, segs, nb, opts);
 }
 
 uint16_t
@@ -504,6 +521,44 @@ vrq_guest_split_calls(struct vrq_guest_split *s)
 	if (read(s->call_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
 		s->nb_calls += v;
 	return s->nb_calls;
+}
+
+uint32_t
+vrq_guest_csum_sum(const uint8_t *p, size_t n, uint32_t acc)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		acc += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		acc += (uint32_t)p[n - 1] << 8;
+	return acc;
+}
+
+uint16_t
+vrq_guest_csum_fold(uint32_t acc)
+{
+	while (acc >> 16)
+		acc = (acc & 0xffff) + (acc >> 16);
+	return (uint16_t)acc;
+}
+
+struct rte_mempool *
+vrq_guest_eal_init(const char *prefix, const char *mem_mb, unsigned int nb_mbufs, uint16_t buf_size)
+{
+	const char *argv[] = {"test", "--no-huge",     "--no-pci", "--no-shconf", "-m",
+			      mem_mb, "--file-prefix", prefix,     "--log-level", "*:error"};
+
+	if (rte_eal_init((int)RTE_DIM(argv), (char **)(uintptr_t)argv) < 0)
+		return NULL;
+	return rte_pktmbuf_pool_create(prefix, nb_mbufs, 0, 0, buf_size, SOCKET_ID_ANY);
+}
+
+void
+vrq_guest_eal_fini(struct rte_mempool *mp)
+{
+	rte_mempool_free(mp);
+	rte_eal_cleanup();
 }
 
 static FILE *vrq_guest_log_old, *vrq_guest_log_mem;

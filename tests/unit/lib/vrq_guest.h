@@ -100,6 +100,16 @@ struct vrq_guest_seg {
 
 #define VRQ_GUEST_CHAIN_MAX 1024
 
+/*
+ * Segments for a chain of @p nb buffers of @p seg_lens bytes (layout-free):
+ * TX: device-readable, holding @p frame in order (len must fit exactly);
+ * RX: device-writable, poisoned with 0xa5. @return 0 or -errno.
+ */
+int vrq_guest_segs_tx(struct vrq_guest *g, const void *frame, size_t len, const uint32_t *seg_lens,
+		      uint16_t nb, struct vrq_guest_seg *segs);
+int vrq_guest_segs_rx(struct vrq_guest *g, const uint32_t *seg_lens, uint16_t nb,
+		      struct vrq_guest_seg *segs);
+
 /* What the driver remembers of a posted chain, to read RX data back. */
 struct vrq_guest_chain {
 	uint16_t nb;
@@ -168,6 +178,27 @@ uint16_t vrq_guest_split_avail_event(const struct vrq_guest_split *s);
 uint16_t vrq_guest_split_used_flags(const struct vrq_guest_split *s);
 /** Drain the call eventfd; @return the cumulative number of eventfd writes seen (counter sum). */
 uint64_t vrq_guest_split_calls(struct vrq_guest_split *s);
+
+/* ---- Reference Internet checksum (RFC 1071), independent of the code under test ---- */
+
+/** Add @p n bytes at @p p to @p acc as big-endian 16-bit words (odd tail padded). */
+uint32_t vrq_guest_csum_sum(const uint8_t *p, size_t n, uint32_t acc);
+/** Fold the carries of @p acc into 16 bits (not complemented). */
+uint16_t vrq_guest_csum_fold(uint32_t acc);
+
+/* ---- EAL for a virtio_ring test group ---- */
+
+/**
+ * rte_eal_init() without hugepages, PCI or a shared config (--no-shconf:
+ * DPDK 22.11 refuses --in-memory together with --no-huge), errors-only logs,
+ * @p mem_mb MiB, file prefix @p prefix; then a pktmbuf pool named @p prefix
+ * of @p nb_mbufs mbufs of @p buf_size bytes (headroom included).
+ * @return the pool, or NULL on failure.
+ */
+struct rte_mempool *vrq_guest_eal_init(const char *prefix, const char *mem_mb,
+				       unsigned int nb_mbufs, uint16_t buf_size);
+/** Free the pool and clean up EAL. */
+void vrq_guest_eal_fini(struct rte_mempool *mp);
 
 /* ---- Log capture: bounded log line counts (STYLE.md 2.10); one capture at a time ---- */
 

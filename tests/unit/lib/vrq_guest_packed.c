@@ -240,29 +240,9 @@ vrq_guest_packed_post_tx(struct vrq_guest_packed *p, const void *frame, size_t l
 			 const uint32_t *seg_lens, uint16_t nb, unsigned int opts)
 {
 	static struct vrq_guest_seg segs[VRQ_GUEST_CHAIN_MAX];
-	size_t off = 0;
-	uint16_t i;
+	int ret = vrq_guest_segs_tx(p->g, frame, len, seg_lens, nb, segs);
 
-	if (nb == 0 || nb > VRQ_GUEST_CHAIN_MAX)
-		return -EINVAL;
-	for (i = 0; i < nb; i++) {
-		segs[i].len = seg_lens[i];
-		segs[i].flags = 0;
-		segs[i].gpa = vrq_guest_alloc(p->g, seg_lens[i], 8);
-		if (segs[i].gpa == 0)
-			return -ENOMEM;
-		if (off < len) {
-			size_t n = RTE_MIN((size_t)seg_lens[i], len - off);
-
-			if (vrq_guest_write(p->g, segs[i].gpa, (const uint8_t *)frame + off, n) !=
-			    0)
-				return -EFAULT;
-			off += n;
-		}
-	}
-	if (off != len)
-		return -EINVAL;
-	return vrq_guest_packed_add(p, segs, nb, opts);
+	return ret < 0 ? ret : vrq_guest_packed_add(p, segs, nb, opts);
 }
 
 int
@@ -270,19 +250,9 @@ vrq_guest_packed_post_rx(struct vrq_guest_packed *p, const uint32_t *seg_lens, u
 			 unsigned int opts)
 {
 	static struct vrq_guest_seg segs[VRQ_GUEST_CHAIN_MAX];
-	uint16_t i;
+	int ret = vrq_guest_segs_rx(p->g, seg_lens, nb, segs);
 
-	if (nb == 0 || nb > VRQ_GUEST_CHAIN_MAX)
-		return -EINVAL;
-	for (i = 0; i < nb; i++) {
-		segs[i].len = seg_lens[i];
-		segs[i].flags = VRQ_DESC_F_WRITE;
-		segs[i].gpa = vrq_guest_alloc(p->g, seg_lens[i], 8);
-		if (segs[i].gpa == 0)
-			return -ENOMEM;
-		vrq_guest_fill(p->g, segs[i].gpa, 0xa5, seg_lens[i]);
-	}
-	return vrq_guest_packed_add(p, segs, nb, opts);
+	return ret < 0 ? ret : vrq_guest_packed_add(p, segs, nb, opts);
 }
 
 int
