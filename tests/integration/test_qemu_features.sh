@@ -114,8 +114,9 @@ if boot mq "$sock1" link,mq "vd.ip=$net1.2/24 vd.peer=$net1.1 vd.queues=2" queue
 	r0=$(vdg_vhostd_qrx d tap1:0)
 	r1=$(vdg_vhostd_qrx d tap1:1)
 	vdg_log "mq: guest TX packets per queue: q0 $d0, q1 $d1 (host->guest so far: q0 $r0, q1 $r1)"
-	# Each vCPU's flow is 2 MB: at least a few dozen frames even with TSO.
-	[ "$d0" -ge 20 ] && [ "$d1" -ge 20 ] || { vdg_log "mq: a queue carried no flow"; failed="$failed mq"; }
+	# Each vCPU's flow is 2 MB: about 31 frames of 64 KiB with TSO, and the
+	# only other guest TX is a handful of ARP/handshake frames.
+	[ "$d0" -ge 10 ] && [ "$d1" -ge 10 ] || { vdg_log "mq: a queue carried no flow"; failed="$failed mq"; }
 fi
 VDG_SMP=1
 
