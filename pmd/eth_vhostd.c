@@ -1085,8 +1085,8 @@ int
 rte_pmd_vhostd_get_info(uint16_t port_id, struct rte_pmd_vhostd_info *info)
 {
 	struct eth_vhostd_priv *priv;
-	struct rte_eth_link link = {
-	    0}; /* filled by one atomic store the analyzer does not follow */
+	/* Zeroed: filled by one atomic store that scan-build does not follow. */
+	struct rte_eth_link link = {0};
 	int err;
 
 	priv = evd_priv_of(port_id, &err);
