@@ -19,6 +19,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,15 @@ vhu_client_dial(struct vhu_sock *s)
 	s->redial_ms = RTE_MIN(s->redial_ms * 2, (uint32_t)VHU_REDIAL_MAX_MS);
 }
 
+/* The peer of the current connection closed it (or its sending side). */
+static bool
+vhu_conn_hung_up(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLRDHUP};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) != 0;
+}
+
 static void
 vhu_server_accept(struct vhu_sock *s)
 {
@@ -180,6 +190,13 @@ vhu_server_accept(struct vhu_sock *s)
 				VHU_LOG(ERR, s, "accept: %s", strerror(errno));
 			return;
 		}
+		/*
+		 * A frontend that reconnects at once: its hang-up may sit in the
+		 * same epoll batch behind this accept. It cannot send anything
+		 * any more, so serve the new connection instead of refusing it.
+		 */
+		if (s->dev.fd >= 0 && vhu_conn_hung_up(s->dev.fd))
+			vhu_conn_close(s, "connection closed by peer");
 		if (s->dev.fd >= 0) {
 			VHU_LOG(WARNING, s, "second frontend connection refused");
 			close(fd);

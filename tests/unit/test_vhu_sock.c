@@ -3,8 +3,9 @@
  * vhost/vhu_sock.c: socket lifecycle. Configuration checks, socket file
  * permissions, a live path refused and a stale one reclaimed, one frontend
  * per socket, a rapid connect/disconnect loop without fd leaks, client mode
- * dialing before the frontend listens and re-dialing after it goes away, and
- * a restarted backend re-attaching to a frontend that re-sends its setup.
+ * dialing before the frontend listens and re-dialing after it goes away, a
+ * restarted backend re-attaching to a frontend that re-sends its setup, and a
+ * frontend reconnecting before its hang-up was seen.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -306,6 +307,63 @@ test_vhu_sock_destroy_from_callback(void **state)
 	assert_true(VHU_FE_WAIT(vhu_fe_count_fds() == nb_fds));
 }
 
+/* Holds the control thread inside a SEND_RARP callback until the test lets go. */
+static int gate_held, gate_open;
+
+static void
+gate_rarp(struct vhu_sock *s, const uint8_t mac[6], void *ctx)
+{
+	int i;
+
+	(void)s;
+	(void)mac;
+	(void)ctx;
+	__atomic_store_n(&gate_held, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < 5000 && !__atomic_load_n(&gate_open, __ATOMIC_ACQUIRE); i++)
+		usleep(1000);
+}
+
+/*
+ * A frontend reconnects while the control thread is busy: the new connection
+ * is queued on the listening socket before the old one's hang-up, so the
+ * accept sees the old connection still open. It has hung up: serve the new one.
+ */
+static void
+test_vhu_sock_reconnect_before_hangup_seen(void **state)
+{
+	const struct vhu_ops ops = {.send_rarp = gate_rarp};
+	struct vhu_sock_conf conf = {.max_queue_pairs = 1, .owner = (uid_t)-1, .group = (gid_t)-1};
+	struct vhu_fe_events ev;
+	struct vhu_sock *s, *busy;
+	struct vhu_fe a, b, x;
+	char busy_path[80];
+	uint64_t v = 0x563412005452ull;
+
+	(void)state;
+	snprintf(busy_path, sizeof(busy_path), "%s.busy", path);
+	conf.path = busy_path;
+	busy = vhu_sock_create(&conf, &ops, NULL);
+	s = vhu_fe_backend(path, false, 1, &ev);
+	vhu_fe_init(&a);
+	vhu_fe_init(&b);
+	vhu_fe_init(&x);
+	assert_int_equal(vhu_fe_connect(&a, path), 0);
+	assert_int_equal(vhu_fe_handshake(&a, FEATURES, PROTO), 0);
+	assert_int_equal(vhu_fe_connect(&x, busy_path), 0);
+	assert_int_equal(vhu_fe_handshake(&x, FEATURES, VRQ_FBIT(VHU_PROTO_F_RARP)), 0);
+	assert_int_equal(vhu_fe_send(&x, VHU_REQ_SEND_RARP, VHU_FLAG_VERSION, &v, 8, NULL, 0), 0);
+	assert_true(VHU_FE_WAIT(__atomic_load_n(&gate_held, __ATOMIC_ACQUIRE)));
+	assert_int_equal(vhu_fe_connect(&b, path), 0); /* queued: the listener is ready first */
+	vhu_fe_close(&a);                              /* then a's hang-up */
+	__atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+	assert_int_equal(vhu_fe_handshake(&b, FEATURES, PROTO), 0);
+	assert_int_equal(vhu_fe_ev(&ev, closed), 1);
+	vhu_fe_close(&b);
+	vhu_fe_close(&x);
+	vhu_sock_destroy(s);
+	vhu_sock_destroy(busy);
+}
+
 int
 main(void)
 {
@@ -319,6 +377,7 @@ main(void)
 	    T(test_vhu_sock_client_dials_and_redials),
 	    T(test_vhu_sock_restarted_backend_reattaches),
 	    T(test_vhu_sock_destroy_from_callback),
+	    T(test_vhu_sock_reconnect_before_hangup_seen),
 #undef T
 	};
 
