@@ -1150,12 +1150,10 @@ vd_check_links(struct vd_parser *p)
 					     "no [port %s] in the file", names[e]);
 				continue;
 			}
-			if (e == 1 && idx[0] == idx[1]) {
-				vd_cfg_error(p, lines[e], "b", "links port '%s' to itself",
-					     names[e]);
-				idx[e] = -1;
+			/* a = b is a loopback: what the port receives goes back out of it
+			 * (the benchmark's io-forwarding scenario). */
+			if (e == 1 && idx[0] == idx[1])
 				continue;
-			}
 			if (cfg->ports[idx[e]].link >= 0) {
 				vd_cfg_error(p, lines[e], e == 0 ? "a" : "b",
 					     "port '%s' is already in [link %s] (line %u)",

@@ -122,9 +122,6 @@ $links"
 bad link_unknown "@F@:12: b: no [port tapx] in the file" "$(base)
 a = vm1
 b = tapx"
-bad link_self "@F@:12: b: links port 'vm1' to itself" "$(base)
-a = vm1
-b = vm1"
 bad not_linked "@F@:13: x: port is in no [link]" "$(base)
 $links
 [port x]

@@ -84,6 +84,19 @@ test_vd_cfg_minimal_valid(void **state)
 	assert_int_equal(vd_cfg_port_find(&cfg, "nope"), -ENOENT);
 }
 
+/* A port linked to itself is a loopback: its peer is itself. */
+static void
+test_vd_cfg_self_link_loopback(void **state)
+{
+	(void)state;
+	assert_int_equal(
+	    parse(TWO_PORTS "[port x]\ntype=vdev\nvdev=net_null0\n[link m]\na=x\nb=x\n"), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(cfg.nb_links, 2);
+	assert_int_equal(vd_cfg_peer(&cfg, 2), 2);
+	assert_int_equal(cfg.ports[2].link, 1);
+}
+
 static void
 test_vd_cfg_full_valid(void **state)
 {
@@ -304,8 +317,10 @@ test_vd_cfg_link_errors(void **state)
 	(void)state;
 	expect_one_error(TWO_PORTS "[port x]\ntype=vdev\nvdev=net_null0\n[link m]\na=x\nb=nope\n",
 			 "t.conf:15: b: no [port nope] in the file");
-	expect_one_error(TWO_PORTS "[port x]\ntype=vdev\nvdev=net_null0\n[link m]\na=x\nb=x\n",
-			 "t.conf:15: b: links port 'x' to itself");
+	expect_one_error(TWO_PORTS "[port x]\ntype=vdev\nvdev=net_null0\n"
+				   "[port y]\ntype=vdev\nvdev=net_null1\n[link m]\na=x\nb=x\n"
+				   "[link n]\na=y\nb=x\n",
+			 "t.conf:21: b: port 'x' is already in [link m] (line 16)");
 	expect_one_error(TWO_PORTS "[port x]\ntype=vdev\nvdev=net_null0\n[link m]\na=x\nb=vm1\n",
 			 "t.conf:15: b: port 'vm1' is already in [link l0] (line 7)");
 	expect_one_error(TWO_PORTS "[port x]\ntype=vdev\nvdev=net_null0\n[link m]\na=x\n",
@@ -465,6 +480,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_vd_cfg_minimal_valid),
+	    cmocka_unit_test(test_vd_cfg_self_link_loopback),
 	    cmocka_unit_test(test_vd_cfg_full_valid),
 	    cmocka_unit_test(test_vd_cfg_unknown_key),
 	    cmocka_unit_test(test_vd_cfg_unknown_section),
