@@ -88,41 +88,28 @@ vrq_split_iov_add(struct vrq *q, uint64_t gpa, uint64_t len, struct vrq_iov *iov
 }
 
 /*
- * Walk the chain starting at head (already checked < size) into iov.
- * Returns the number of iov entries, or -1 with w->why set. The rules are
- * the ones of STYLE.md 2.6: hop counter capped at the table size, no nested
- * indirect, indirect length a non-zero multiple of 16 and inside memory, no
- * zero-length buffer, one direction per chain, every range translated.
+ * Walk the rest of a chain whose first descriptor (*first, read once from
+ * the ring by the caller, its index checked) needs more than the one-buffer
+ * fast path of vrq_split_walk_head(). Returns the number of iov entries, or
+ * -1 with w->why set. The rules are the ones of STYLE.md 2.6: hop counter
+ * capped at the table size, no nested indirect, indirect length a non-zero
+ * multiple of 16 and inside memory, no zero-length buffer, one direction per
+ * chain, every range translated.
  */
 static int
-vrq_split_walk(struct vrq *q, uint16_t head, uint16_t want_write, struct vrq_iov *iov,
-	       uint16_t nb_iov_max, struct vrq_walk *w)
+vrq_split_walk(struct vrq *q, const struct vrq_desc *first, uint16_t want_write,
+	       struct vrq_iov *iov, uint16_t nb_iov_max, struct vrq_walk *w)
 {
 	const struct vrq_desc *tbl = q->desc;
 	uint64_t tbl_gpa = 0; /* indirect table that needs piecewise reads */
 	uint32_t tbl_size = q->size;
-	uint32_t idx = head, hops = 0;
+	uint32_t idx, hops = 1;
 	bool in_indirect = false;
 	int nb_iov = 0;
-	struct vrq_desc d;
+	struct vrq_desc d = *first;
 
 	w->total = 0;
 	for (;;) {
-		if (unlikely(idx >= tbl_size)) {
-			w->why = in_indirect ? VRQ_STAT_err_indirect : VRQ_STAT_err_head;
-			return -1;
-		}
-		if (unlikely(++hops > tbl_size)) {
-			w->why = VRQ_STAT_err_loop;
-			return -1;
-		}
-		if (tbl != NULL) {
-			vrq_desc_read(&tbl[idx], &d);
-		} else if (vrq_split_desc_read_gpa(q, tbl_gpa + (uint64_t)idx * sizeof(d), &d) !=
-			   0) {
-			w->why = VRQ_STAT_err_indirect;
-			return -1;
-		}
 		if (unlikely(d.flags & VRQ_DESC_F_INDIRECT)) {
 			uint64_t len = d.len, got = len, done;
 
@@ -157,25 +144,80 @@ vrq_split_walk(struct vrq *q, uint16_t head, uint16_t want_write, struct vrq_iov
 			in_indirect = true;
 			idx = 0;
 			hops = 0;
-			continue;
+		} else {
+			if (unlikely(d.len == 0)) {
+				w->why = VRQ_STAT_err_zero_len;
+				return -1;
+			}
+			/* TX chains are all device-readable, RX chains all device-writable. */
+			if (unlikely((d.flags & VRQ_DESC_F_WRITE) != want_write)) {
+				w->why = VRQ_STAT_err_order;
+				return -1;
+			}
+			nb_iov = vrq_split_iov_add(q, d.addr, d.len, iov, nb_iov, nb_iov_max, w);
+			if (unlikely(nb_iov < 0))
+				return -1;
+			w->total += d.len;
+			if (!(d.flags & VRQ_DESC_F_NEXT))
+				return nb_iov;
+			idx = d.next;
 		}
-		if (unlikely(d.len == 0)) {
-			w->why = VRQ_STAT_err_zero_len;
+		if (unlikely(idx >= tbl_size)) {
+			w->why = in_indirect ? VRQ_STAT_err_indirect : VRQ_STAT_err_head;
 			return -1;
 		}
-		/* TX chains are all device-readable, RX chains all device-writable. */
-		if (unlikely((d.flags & VRQ_DESC_F_WRITE) != want_write)) {
-			w->why = VRQ_STAT_err_order;
+		if (unlikely(++hops > tbl_size)) {
+			w->why = VRQ_STAT_err_loop;
 			return -1;
 		}
-		nb_iov = vrq_split_iov_add(q, d.addr, d.len, iov, nb_iov, nb_iov_max, w);
-		if (unlikely(nb_iov < 0))
+		if (tbl != NULL) {
+			vrq_desc_read(&tbl[idx], &d);
+		} else if (vrq_split_desc_read_gpa(q, tbl_gpa + (uint64_t)idx * sizeof(d), &d) !=
+			   0) {
+			w->why = VRQ_STAT_err_indirect;
 			return -1;
-		w->total += d.len;
-		if (!(d.flags & VRQ_DESC_F_NEXT))
-			return nb_iov;
-		idx = d.next;
+		}
 	}
+}
+
+/*
+ * Walk the chain at head (already checked < size) into iov; same result as
+ * vrq_split_walk(). A head with neither NEXT nor INDIRECT whose buffer maps
+ * in one piece (what virtio-user and Linux post for a frame that fits one
+ * buffer) is handled here: one descriptor read, one translation through the
+ * last-hit region, no loop. Anything else continues in vrq_split_walk()
+ * from the same local copy, so the head is still read once.
+ */
+static inline int
+vrq_split_walk_head(struct vrq *q, uint16_t head, uint16_t want_write, struct vrq_iov *iov,
+		    uint16_t nb_iov_max, struct vrq_walk *w)
+{
+	struct vrq_desc d;
+	uint64_t n;
+	void *hva;
+
+	vrq_desc_read(&q->desc[head], &d);
+	if (unlikely(d.flags & (VRQ_DESC_F_NEXT | VRQ_DESC_F_INDIRECT)))
+		return vrq_split_walk(q, &d, want_write, iov, nb_iov_max, w);
+	if (unlikely(d.len == 0)) {
+		w->why = VRQ_STAT_err_zero_len;
+		return -1;
+	}
+	if (unlikely((d.flags & VRQ_DESC_F_WRITE) != want_write)) {
+		w->why = VRQ_STAT_err_order;
+		return -1;
+	}
+	w->total = d.len;
+	n = d.len;
+	hva = vrq_xlate(q, d.addr, &n); /* NULL on overflow or outside memory */
+	if (likely(hva != NULL && n == d.len && nb_iov_max > 0)) {
+		iov[0].hva = hva;
+		iov[0].len = d.len;
+		iov[0].gpa = d.addr;
+		return 1;
+	}
+	/* Spans regions, or faults: the general translation loop sorts it out. */
+	return vrq_split_iov_add(q, d.addr, d.len, iov, 0, nb_iov_max, w);
 }
 
 static inline void
@@ -298,7 +340,7 @@ vrq_split_dequeue(struct vrq *q, struct rte_mempool *mp, struct rte_mbuf **pkts,
 			break;
 		}
 		q->last_avail_idx++;
-		n = vrq_split_walk(q, head, 0, iov, VRQ_IOV_MAX, &w);
+		n = vrq_split_walk_head(q, head, 0, iov, VRQ_IOV_MAX, &w);
 		if (unlikely(n < 0))
 			vrq_chain_bad(q, w.why);
 		else if (likely(vrq_copy_to_mbuf(q, iov, (uint16_t)n, mp, pkts[k]) == 0))
@@ -360,8 +402,8 @@ vrq_split_rx_one(struct vrq *q, struct rte_mbuf *m, uint16_t avail_end, uint16_t
 		}
 		rte_prefetch0(&q->avail->ring[(q->last_avail_idx + 1) & q->mask]);
 		q->last_avail_idx++;
-		n = vrq_split_walk(q, head, VRQ_DESC_F_WRITE, iov + nb_iov,
-				   (uint16_t)(VRQ_IOV_MAX - nb_iov), &w);
+		n = vrq_split_walk_head(q, head, VRQ_DESC_F_WRITE, iov + nb_iov,
+					(uint16_t)(VRQ_IOV_MAX - nb_iov), &w);
 		if (unlikely(n < 0 || w.total < q->hdr_len)) {
 			/* 5.1.6.3.1: every buffer holds at least the header. */
 			vrq_chain_bad(q, n < 0 ? w.why : VRQ_STAT_drop_bad_desc);
