@@ -234,22 +234,19 @@ vrq_packed_not_avail(struct vrq *q, uint16_t flags)
 }
 
 /*
- * Take the chain at last_avail_idx. @return 1 with *c filled (c->why says
- * whether it is usable) and the avail position advanced past it; 0 when the
- * ring is empty; -1 when the queue was stopped for a fault.
+ * Walk the chain whose head (at last_avail_idx, flags already loaded with
+ * acquire and found available) needs more than the one-buffer fast path of
+ * vrq_packed_walk(). Same contract as vrq_packed_walk().
  */
 static int
-vrq_packed_walk(struct vrq *q, uint16_t want_write, struct vrq_iov *iov, uint16_t nb_iov_max,
-		struct vrq_packed_chain *c)
+vrq_packed_walk_chain(struct vrq *q, uint16_t flags, uint16_t want_write, struct vrq_iov *iov,
+		      uint16_t nb_iov_max, struct vrq_packed_chain *c)
 {
-	uint16_t idx = q->last_avail_idx, flags;
+	uint16_t idx = q->last_avail_idx;
 	bool wrap = q->avail_wrap;
 	struct vrq_packed_desc d;
 	uint32_t hops = 0;
 
-	flags = vrq_packed_flags_acquire(&q->desc_packed[idx]);
-	if (!vrq_packed_is_avail(flags, wrap))
-		return vrq_packed_not_avail(q, flags);
 	c->total = 0;
 	c->why = VRQ_STAT_MAX;
 	c->nb_desc = 0;
@@ -288,6 +285,58 @@ vrq_packed_walk(struct vrq *q, uint16_t want_write, struct vrq_iov *iov, uint16_
 	c->id = d.id;
 	q->last_avail_idx = idx;
 	q->avail_wrap = wrap;
+	return 1;
+}
+
+/*
+ * Take the chain at last_avail_idx. @return 1 with *c filled (c->why says
+ * whether it is usable) and the avail position advanced past it; 0 when the
+ * ring is empty; -1 when the queue was stopped for a fault.
+ *
+ * A head with neither NEXT nor INDIRECT whose buffer maps in one piece
+ * (every frame virtio-user or Linux sends in one buffer, every guest RX
+ * buffer) is taken here: one flags load, one read of the rest, one
+ * translation, no loop. Anything else goes on in vrq_packed_walk_chain()
+ * with the flags already loaded, so the head is still read once.
+ */
+static inline int
+vrq_packed_walk(struct vrq *q, uint16_t want_write, struct vrq_iov *iov, uint16_t nb_iov_max,
+		struct vrq_packed_chain *c)
+{
+	uint16_t idx = q->last_avail_idx, flags;
+	struct vrq_packed_desc d;
+	uint64_t n;
+	void *hva;
+
+	flags = vrq_packed_flags_acquire(&q->desc_packed[idx]);
+	if (!vrq_packed_is_avail(flags, q->avail_wrap))
+		return vrq_packed_not_avail(q, flags);
+	if (unlikely(flags & (VRQ_DESC_F_NEXT | VRQ_DESC_F_INDIRECT)))
+		return vrq_packed_walk_chain(q, flags, want_write, iov, nb_iov_max, c);
+	vrq_packed_desc_read(&q->desc_packed[idx], flags, &d);
+	if (unlikely(d.id >= q->size)) {
+		vrq_fail(q, VRQ_STAT_err_head);
+		return -1;
+	}
+	c->id = d.id;
+	c->nb_desc = 1;
+	c->why = VRQ_STAT_MAX;
+	n = d.len;
+	hva = vrq_xlate(q, d.addr, &n); /* NULL on overflow or outside memory */
+	if (likely(hva != NULL && n == d.len && d.len != 0 &&
+		   (flags & VRQ_DESC_F_WRITE) == want_write && nb_iov_max > 0)) {
+		iov[0].hva = hva;
+		iov[0].len = d.len;
+		iov[0].gpa = d.addr;
+		c->nb_iov = 1;
+		c->total = d.len;
+	} else {
+		/* Spans regions, or faults: the general checks say which. */
+		c->nb_iov = 0;
+		c->total = 0;
+		c->why = vrq_packed_buf(q, d.addr, d.len, flags, want_write, iov, nb_iov_max, c);
+	}
+	vrq_packed_advance(q, &q->last_avail_idx, &q->avail_wrap, 1);
 	return 1;
 }
 
@@ -414,14 +463,36 @@ vrq_packed_peek(struct vrq *q)
 	return vrq_packed_not_avail(q, flags);
 }
 
+/* Flags of a used descriptor written in the lap of used wrap counter @p wrap (2.8.6). */
+static inline uint16_t
+vrq_packed_used_flags(bool wrap)
+{
+	return wrap ? (uint16_t)(VRQ_DESC_F_AVAIL | VRQ_DESC_F_USED) : 0;
+}
+
+/* Dirty-log nb slots of the descriptor ring from slot idx on (live migration only). */
+static __rte_noinline void
+vrq_packed_log_slots(struct vrq *q, uint16_t idx, uint32_t nb)
+{
+	uint32_t n;
+
+	while (nb > 0) {
+		n = RTE_MIN(nb, (uint32_t)(q->size - idx));
+		vrq_packed_log_hva(q, &q->desc_packed[idx],
+				   (uint64_t)n * sizeof(struct vrq_packed_desc));
+		nb -= n;
+		idx = 0;
+	}
+}
+
 uint16_t
 vrq_packed_dequeue(struct vrq *q, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct vrq_iov iov[VRQ_IOV_MAX];
-	struct vrq_packed_used u;
 	struct vrq_packed_chain c;
-	uint16_t old_idx = q->last_used_idx, i, k = 0;
-	bool old_wrap = q->used_wrap;
+	uint16_t old_idx = q->last_used_idx, used_idx = old_idx, first_id = 0, i, k = 0;
+	bool old_wrap = q->used_wrap, used_wrap = old_wrap;
+	uint32_t nb_used_desc = 0;
 	uint64_t bytes = 0;
 
 	if (unlikely(q->broken))
@@ -435,8 +506,6 @@ vrq_packed_dequeue(struct vrq *q, struct rte_mempool *mp, struct rte_mbuf **pkts
 		vrq_stat_add(q, VRQ_STAT_drop_nombuf, 1);
 		return 0;
 	}
-	u.n = 0;
-	u.wflag = 0;
 	for (i = 0; i < nb_pkts; i++) {
 		if (vrq_packed_walk(q, 0, iov, VRQ_IOV_MAX, &c) <= 0)
 			break;
@@ -445,14 +514,33 @@ vrq_packed_dequeue(struct vrq *q, struct rte_mempool *mp, struct rte_mbuf **pkts
 			vrq_chain_bad(q, c.why);
 		else if (likely(vrq_copy_to_mbuf(q, iov, c.nb_iov, mp, pkts[k]) == 0))
 			bytes += pkts[k++]->pkt_len;
-		/* Device-readable only: nothing written, len 0. */
-		vrq_packed_used_add(q, &u, c.id, c.nb_desc, 0);
+		/*
+		 * Device-readable only: nothing written, len 0. Completions go
+		 * straight to the ring (at most a burst of them, no buffering as
+		 * on guest RX), except the first one's flags, stored last so the
+		 * driver sees the burst at once (as vrq_packed_flush()).
+		 */
+		if (i == 0)
+			first_id = c.id;
+		else
+			vrq_packed_desc_complete(&q->desc_packed[used_idx], c.id, 0,
+						 vrq_packed_used_flags(used_wrap));
+		vrq_packed_advance(q, &used_idx, &used_wrap, c.nb_desc);
+		nb_used_desc += c.nb_desc;
 	}
 	if (k < nb_pkts)
 		rte_pktmbuf_free_bulk(&pkts[k], nb_pkts - k);
 	vrq_stat_add(q, VRQ_STAT_packets, k);
 	vrq_stat_add(q, VRQ_STAT_bytes, bytes);
-	vrq_packed_flush(q, &u);
+	if (i > 0) {
+		vrq_packed_desc_complete(&q->desc_packed[old_idx], first_id, 0,
+					 vrq_packed_used_flags(old_wrap));
+		/* After the writes (see vrq_packed_log_used()). */
+		if (unlikely(q->log != NULL))
+			vrq_packed_log_slots(q, old_idx, nb_used_desc);
+		q->last_used_idx = used_idx;
+		q->used_wrap = used_wrap;
+	}
 	vrq_packed_notify(q, old_idx, old_wrap);
 	return k;
 }
