@@ -243,7 +243,7 @@ static int
 vhu_map_region(struct vhu_dev *dev, const struct vhu_mem_region_msg *r, int fd, struct vhu_map *m)
 {
 	struct stat st;
-	uint64_t delta;
+	uint64_t delta = 0;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
@@ -546,9 +546,9 @@ vhu_set_log_base(struct vhu_dev *dev, struct vhu_msg *msg)
 	void *old_map = dev->log_map;
 	size_t old_len = dev->log_map_len;
 	struct stat st;
-	uint64_t delta;
+	uint64_t delta = 0;
 	size_t len;
-	void *p;
+	void *p = NULL;
 	int rc;
 
 	if (l->mmap_size == 0 || l->mmap_offset + l->mmap_size < l->mmap_offset) {
