@@ -199,62 +199,16 @@ vrq_hdr_to_mbuf(struct vrq *q, const struct vrq_net_hdr *hdr, struct rte_mbuf *m
 	return VRQ_STAT_MAX;
 }
 
-/*
- * Load the virtio-net header (hlen = 12, or 10 for a legacy device) from one
- * guest buffer that holds it whole. Both sizes are constants, so the compiler
- * emits two plain loads instead of a libc call per packet (bench/README.md,
- * "Performance work": 12 Ir/packet of __memcpy_avx_unaligned_erms plus the call).
- */
-static inline void
-vrq_hdr_load(struct vrq_net_hdr *hdr, const void *src, uint32_t hlen)
-{
-	if (likely(hlen == sizeof(*hdr))) {
-		memcpy(hdr, src, sizeof(*hdr));
-	} else {
-		memcpy(hdr, src, VRQ_NET_HDR_LEN_LEGACY);
-		hdr->num_buffers = 0;
-	}
-}
-
-/* Store the first hlen bytes of the header into one guest buffer (see vrq_hdr_load). */
-static inline void
-vrq_hdr_store(void *dst, const struct vrq_net_hdr *hdr, uint32_t hlen)
-{
-	if (likely(hlen == sizeof(*hdr)))
-		memcpy(dst, hdr, sizeof(*hdr));
-	else
-		memcpy(dst, hdr, VRQ_NET_HDR_LEN_LEGACY);
-}
-
 int
-vrq_copy_to_mbuf(struct vrq *q, const struct vrq_iov *iov, uint16_t nb_iov, struct rte_mempool *mp,
-		 struct rte_mbuf *m)
+vrq_copy_to_mbuf_chain(struct vrq *q, const struct vrq_iov *iov, uint16_t nb_iov,
+		       struct rte_mempool *mp, struct rte_mbuf *m)
 {
 	struct vrq_net_hdr hdr;
 	struct rte_mbuf *cur = m;
 	uint32_t hlen = q->hdr_len, got = 0, off = 0, n;
-	enum vrq_stat_id why;
 	uint64_t total = 0;
 	uint16_t i;
 
-	/*
-	 * Fast path: header and frame in one buffer, frame within one mbuf:
-	 * what virtio-user and a Linux guest post for any frame up to the mbuf
-	 * size. One bounds check, one copy of the header, one of the frame.
-	 */
-	if (likely(nb_iov == 1)) {
-		const uint8_t *src = iov[0].hva;
-		uint32_t len = iov[0].len;
-
-		if (likely(len > hlen && len - hlen <= rte_pktmbuf_tailroom(m))) {
-			vrq_hdr_load(&hdr, src, hlen);
-			rte_memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len), src + hlen,
-				   len - hlen);
-			m->data_len = (uint16_t)(m->data_len + len - hlen);
-			m->pkt_len += len - hlen;
-			goto offloads;
-		}
-	}
 	for (i = 0; i < nb_iov; i++)
 		total += iov[i].len;
 	/* A frame needs at least one byte after the header (and the header whole). */
@@ -317,21 +271,27 @@ vrq_copy_to_mbuf(struct vrq *q, const struct vrq_iov *iov, uint16_t nb_iov, stru
 			left -= n;
 		}
 	}
-offloads:
-	/* Nothing to parse for a header with no flags and no GSO (the common frame). */
-	if (hdr.flags != 0 || hdr.gso_type != VRQ_NET_HDR_GSO_NONE) {
-		why = vrq_hdr_to_mbuf(q, &hdr, m);
-		if (unlikely(why != VRQ_STAT_MAX)) {
-			vrq_drop(q, why, VRQ_STAT_drop_bad_hdr);
-			vrq_mbuf_reset(m);
-			return -EINVAL;
-		}
+	if (hdr.flags != 0 || hdr.gso_type != VRQ_NET_HDR_GSO_NONE)
+		return vrq_copy_hdr_apply(q, &hdr, m);
+	return 0;
+}
+
+/* A header with offload requests, for the frame already in m (see vrq_copy_to_mbuf()). */
+int
+vrq_copy_hdr_apply(struct vrq *q, const struct vrq_net_hdr *hdr, struct rte_mbuf *m)
+{
+	enum vrq_stat_id why = vrq_hdr_to_mbuf(q, hdr, m);
+
+	if (unlikely(why != VRQ_STAT_MAX)) {
+		vrq_drop(q, why, VRQ_STAT_drop_bad_hdr);
+		vrq_mbuf_reset(m);
+		return -EINVAL;
 	}
 	return 0;
 }
 
 void
-vrq_hdr_from_mbuf(struct vrq *q, const struct rte_mbuf *m, struct vrq_net_hdr *hdr)
+vrq_hdr_from_mbuf_ol(struct vrq *q, const struct rte_mbuf *m, struct vrq_net_hdr *hdr)
 {
 	uint64_t ol = m->ol_flags, l4 = ol & RTE_MBUF_F_TX_L4_MASK;
 	uint64_t f = q->features;
@@ -371,28 +331,13 @@ vrq_hdr_from_mbuf(struct vrq *q, const struct rte_mbuf *m, struct vrq_net_hdr *h
 }
 
 int
-vrq_copy_from_mbuf(struct vrq *q, const struct vrq_net_hdr *hdr, const struct rte_mbuf *m,
-		   const struct vrq_iov *iov, uint16_t nb_iov)
+vrq_copy_from_mbuf_chain(struct vrq *q, const struct vrq_net_hdr *hdr, const struct rte_mbuf *m,
+			 const struct vrq_iov *iov, uint16_t nb_iov)
 {
 	const uint8_t *src = (const uint8_t *)hdr;
 	uint32_t left = q->hdr_len, off = 0, total = 0, n;
 	uint16_t i = 0;
 
-	/*
-	 * Fast path: a one-segment packet whose header and data fit the first
-	 * buffer (any guest RX buffer of 2 KiB or more for a standard frame):
-	 * one header store, one copy, one dirty-log call.
-	 */
-	if (likely(m->next == NULL && nb_iov > 0 && iov[0].len >= left + m->data_len)) {
-		uint8_t *dst = iov[0].hva;
-
-		vrq_hdr_store(dst, hdr, left);
-		rte_memcpy(dst + left, rte_pktmbuf_mtod(m, const void *), m->data_len);
-		total = left + m->data_len;
-		if (unlikely(q->log != NULL))
-			vrq_log_write(q, iov[0].gpa, total);
-		return (int)total;
-	}
 	for (;;) {
 		while (left > 0) {
 			if (i == nb_iov)

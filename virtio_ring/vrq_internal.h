@@ -18,6 +18,7 @@
 #include <rte_common.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
+#include <rte_memcpy.h>
 #include <rte_spinlock.h>
 
 #include "vrq.h"
@@ -254,12 +255,90 @@ struct vrq_iov {
 	uint64_t gpa; /* for the dirty log */
 };
 
-/* Guest TX: build an mbuf chain from iov (header first), apply header offloads. */
-int vrq_copy_to_mbuf(struct vrq *q, const struct vrq_iov *iov, uint16_t nb_iov,
-		     struct rte_mempool *mp, struct rte_mbuf *m);
+/*
+ * vrq_copy.c, out of line: the general cases of the three inline helpers
+ * below (several buffers, several segments, a header with offload requests).
+ */
+int vrq_copy_to_mbuf_chain(struct vrq *q, const struct vrq_iov *iov, uint16_t nb_iov,
+			   struct rte_mempool *mp, struct rte_mbuf *m);
+int vrq_copy_hdr_apply(struct vrq *q, const struct vrq_net_hdr *hdr, struct rte_mbuf *m);
+void vrq_hdr_from_mbuf_ol(struct vrq *q, const struct rte_mbuf *m, struct vrq_net_hdr *hdr);
+int vrq_copy_from_mbuf_chain(struct vrq *q, const struct vrq_net_hdr *hdr, const struct rte_mbuf *m,
+			     const struct vrq_iov *iov, uint16_t nb_iov);
 
-/* Guest RX: fill the virtio-net header for m (offload flags -> header fields). */
-void vrq_hdr_from_mbuf(struct vrq *q, const struct rte_mbuf *m, struct vrq_net_hdr *hdr);
+/*
+ * Load the virtio-net header (hlen = 12, or 10 for a legacy device) from one
+ * guest buffer that holds it whole, once. Both sizes are constants, so the
+ * compiler emits plain loads instead of a libc call per packet.
+ */
+static inline void
+vrq_hdr_load(struct vrq_net_hdr *hdr, const void *src, uint32_t hlen)
+{
+	if (likely(hlen == sizeof(*hdr))) {
+		memcpy(hdr, src, sizeof(*hdr));
+	} else {
+		memcpy(hdr, src, VRQ_NET_HDR_LEN_LEGACY);
+		hdr->num_buffers = 0;
+	}
+}
+
+/* Store the first hlen bytes of the header into one guest buffer (see vrq_hdr_load). */
+static inline void
+vrq_hdr_store(void *dst, const struct vrq_net_hdr *hdr, uint32_t hlen)
+{
+	if (likely(hlen == sizeof(*hdr)))
+		memcpy(dst, hdr, sizeof(*hdr));
+	else
+		memcpy(dst, hdr, VRQ_NET_HDR_LEN_LEGACY);
+}
+
+/*
+ * Guest TX: build an mbuf chain from iov (header first), apply header
+ * offloads. 0, or -errno with the drop counted and m reset.
+ *
+ * Inline fast path: header and frame in one buffer, frame within one mbuf
+ * (what virtio-user and a Linux guest post for any frame up to the mbuf
+ * size), header without offload requests: one bounds check, one header
+ * load, one copy, no call (bench/README.md, "Performance work").
+ */
+static inline int
+vrq_copy_to_mbuf(struct vrq *q, const struct vrq_iov *iov, uint16_t nb_iov, struct rte_mempool *mp,
+		 struct rte_mbuf *m)
+{
+	uint32_t hlen = q->hdr_len, len;
+	struct vrq_net_hdr hdr;
+	const uint8_t *src;
+
+	if (unlikely(nb_iov != 1))
+		return vrq_copy_to_mbuf_chain(q, iov, nb_iov, mp, m);
+	len = iov[0].len;
+	if (unlikely(len <= hlen || len - hlen > rte_pktmbuf_tailroom(m)))
+		return vrq_copy_to_mbuf_chain(q, iov, nb_iov, mp, m);
+	src = (const uint8_t *)iov[0].hva;
+	vrq_hdr_load(&hdr, src, hlen);
+	rte_memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len), src + hlen, len - hlen);
+	m->data_len = (uint16_t)(m->data_len + len - hlen);
+	m->pkt_len += len - hlen;
+	if (likely(hdr.flags == 0 && hdr.gso_type == VRQ_NET_HDR_GSO_NONE))
+		return 0;
+	return vrq_copy_hdr_apply(q, &hdr, m);
+}
+
+/*
+ * Guest RX: fill the virtio-net header for m (offload flags -> header
+ * fields). A packet with no offload flag that could show in the header
+ * (the common frame) gets a zero header inline.
+ */
+static inline void
+vrq_hdr_from_mbuf(struct vrq *q, const struct rte_mbuf *m, struct vrq_net_hdr *hdr)
+{
+	if (likely(!(m->ol_flags & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG |
+				    RTE_MBUF_F_RX_L4_CKSUM_MASK)))) {
+		memset(hdr, 0, sizeof(*hdr));
+		return;
+	}
+	vrq_hdr_from_mbuf_ol(q, m, hdr);
+}
 
 /*
  * Guest RX: write the first q->hdr_len bytes of hdr, then the data of m, into
@@ -267,9 +346,27 @@ void vrq_hdr_from_mbuf(struct vrq *q, const struct rte_mbuf *m, struct vrq_net_h
  * dirty log. Returns the bytes written (header included), or -ENOSPC when
  * the buffers are too small (some bytes may have been written: the caller
  * does not publish them).
+ *
+ * Inline fast path: a one-segment packet whose header and data fit the
+ * first buffer (any guest RX buffer of 2 KiB or more for a standard frame).
  */
-int vrq_copy_from_mbuf(struct vrq *q, const struct vrq_net_hdr *hdr, const struct rte_mbuf *m,
-		       const struct vrq_iov *iov, uint16_t nb_iov);
+static inline int
+vrq_copy_from_mbuf(struct vrq *q, const struct vrq_net_hdr *hdr, const struct rte_mbuf *m,
+		   const struct vrq_iov *iov, uint16_t nb_iov)
+{
+	uint32_t hlen = q->hdr_len, total;
+	uint8_t *dst;
+
+	if (unlikely(m->next != NULL || nb_iov == 0 || iov[0].len < hlen + m->data_len))
+		return vrq_copy_from_mbuf_chain(q, hdr, m, iov, nb_iov);
+	dst = (uint8_t *)iov[0].hva;
+	vrq_hdr_store(dst, hdr, hlen);
+	rte_memcpy(dst + hlen, rte_pktmbuf_mtod(m, const void *), m->data_len);
+	total = hlen + m->data_len;
+	if (unlikely(q->log != NULL))
+		vrq_log_write(q, iov[0].gpa, total);
+	return (int)total;
+}
 
 /* Outcome of placing one packet in guest RX buffers (both layouts). */
 #define VRQ_RX_DONE 0   /* copied, or dropped and counted: consumed */
