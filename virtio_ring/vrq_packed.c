@@ -575,34 +575,44 @@ struct vrq_packed_buf {
  * written for this packet). Without mrg one chain must hold it all. A bad
  * chain met on the way is returned with len 0 together with the buffers
  * reserved before it, which keeps completions in ring order.
+ *
+ * iov is the caller's scatter array. When first is not NULL the caller has
+ * already walked the first chain into iov[0..first->nb_iov) from
+ * (start_idx, start_wrap), the avail position before that walk.
  */
-static inline int
-vrq_packed_rx_one(struct vrq *q, struct rte_mbuf *m, struct vrq_packed_used *u, bool mrg)
+static int
+vrq_packed_rx_one(struct vrq *q, struct rte_mbuf *m, struct vrq_packed_used *u, bool mrg,
+		  struct vrq_iov *iov, const struct vrq_packed_chain *first, uint16_t start_idx,
+		  bool start_wrap)
 {
-	struct vrq_iov iov[VRQ_IOV_MAX];
 	struct vrq_packed_buf bufs[VRQ_IOV_MAX];
 	uint32_t need = q->hdr_len + m->pkt_len;
-	uint16_t start_idx = q->last_avail_idx, nb_bufs = 0, nb_iov = 0, b;
-	bool start_wrap = q->avail_wrap;
+	uint16_t nb_bufs = 0, nb_iov = 0, b;
 	struct vrq_packed_chain c;
 	struct vrq_net_hdr hdr;
 	uint64_t cap = 0;
 	int rc, written;
 
 	while (cap < need) {
-		if (unlikely(nb_bufs == VRQ_IOV_MAX || nb_iov == VRQ_IOV_MAX)) {
-			q->last_avail_idx = start_idx;
-			q->avail_wrap = start_wrap;
-			vrq_stat_add(q, VRQ_STAT_drop_oversize, 1);
-			return VRQ_RX_DONE;
-		}
-		rc = vrq_packed_walk(q, VRQ_DESC_F_WRITE, iov + nb_iov,
-				     (uint16_t)(VRQ_IOV_MAX - nb_iov), &c);
-		if (unlikely(rc <= 0)) {
-			/* Roll back this packet's reservations. */
-			q->last_avail_idx = start_idx;
-			q->avail_wrap = start_wrap;
-			return rc == 0 ? VRQ_RX_NO_BUF : VRQ_RX_STOP;
+		if (first != NULL) {
+			/* Walked by the caller into iov[0..), from start_idx. */
+			c = *first;
+			first = NULL;
+		} else {
+			if (unlikely(nb_bufs == VRQ_IOV_MAX || nb_iov == VRQ_IOV_MAX)) {
+				q->last_avail_idx = start_idx;
+				q->avail_wrap = start_wrap;
+				vrq_stat_add(q, VRQ_STAT_drop_oversize, 1);
+				return VRQ_RX_DONE;
+			}
+			rc = vrq_packed_walk(q, VRQ_DESC_F_WRITE, iov + nb_iov,
+					     (uint16_t)(VRQ_IOV_MAX - nb_iov), &c);
+			if (unlikely(rc <= 0)) {
+				/* Roll back this packet's reservations. */
+				q->last_avail_idx = start_idx;
+				q->avail_wrap = start_wrap;
+				return rc == 0 ? VRQ_RX_NO_BUF : VRQ_RX_STOP;
+			}
 		}
 		if (unlikely(c.why != VRQ_STAT_MAX || c.total < q->hdr_len)) {
 			/* 5.1.6.3.1: every buffer holds at least the header. */
@@ -656,6 +666,7 @@ vrq_packed_rx_one(struct vrq *q, struct rte_mbuf *m, struct vrq_packed_used *u, 
 /* Burst state of vrq_packed_enqueue_common() for the slow path's vrq_rx_sw(). */
 struct vrq_packed_rx_ctx {
 	struct vrq_packed_used *u;
+	struct vrq_iov *iov;
 	bool mrg;
 };
 
@@ -664,12 +675,53 @@ vrq_packed_rx_place(struct vrq *q, struct rte_mbuf *m, void *arg)
 {
 	struct vrq_packed_rx_ctx *ctx = arg;
 
-	return vrq_packed_rx_one(q, m, ctx->u, ctx->mrg);
+	return vrq_packed_rx_one(q, m, ctx->u, ctx->mrg, ctx->iov, NULL, q->last_avail_idx,
+				 q->avail_wrap);
+}
+
+/*
+ * Place one packet (no software offload needed). The head chain is walked
+ * here, once; the common case, a one-segment packet that fits the one
+ * buffer of that chain (every standard frame in a 2 KiB guest buffer),
+ * is placed inline: header, copy, one completion. Anything else (several
+ * buffers with mrg, a bad or short chain) goes on in vrq_packed_rx_one()
+ * from the chain already walked.
+ */
+static inline int
+vrq_packed_rx_head(struct vrq *q, struct rte_mbuf *m, struct vrq_packed_used *u, bool mrg,
+		   struct vrq_iov *iov)
+{
+	uint16_t start_idx = q->last_avail_idx;
+	bool start_wrap = q->avail_wrap;
+	struct vrq_packed_chain c;
+	struct vrq_net_hdr hdr;
+	int rc, written;
+
+	rc = vrq_packed_walk(q, VRQ_DESC_F_WRITE, iov, VRQ_IOV_MAX, &c);
+	if (unlikely(rc <= 0))
+		return rc == 0 ? VRQ_RX_NO_BUF : VRQ_RX_STOP; /* nothing reserved */
+	if (unlikely(c.why != VRQ_STAT_MAX || c.nb_iov != 1 || m->next != NULL ||
+		     c.total < (uint64_t)q->hdr_len + m->pkt_len))
+		return vrq_packed_rx_one(q, m, u, mrg, iov, &c, start_idx, start_wrap);
+	vrq_hdr_from_mbuf(q, m, &hdr);
+	hdr.num_buffers = rte_cpu_to_le_16(1);
+	written = vrq_copy_from_mbuf(q, &hdr, m, iov, 1);
+	if (unlikely(written < 0)) {
+		/* Cannot happen with total >= need; return the buffer empty rather than trust it. */
+		vrq_packed_used_add(q, u, c.id, c.nb_desc, 0);
+		vrq_stat_add(q, VRQ_STAT_drop_oversize, 1);
+		return VRQ_RX_DONE;
+	}
+	vrq_packed_used_add(q, u, c.id, c.nb_desc, (uint32_t)written);
+	vrq_stat_add(q, VRQ_STAT_packets, 1);
+	vrq_stat_add(q, VRQ_STAT_bytes, m->pkt_len);
+	return VRQ_RX_DONE;
 }
 
 static inline uint16_t
 vrq_packed_enqueue_common(struct vrq *q, struct rte_mbuf **pkts, uint16_t nb_pkts, bool mrg)
 {
+	struct vrq_iov iov[VRQ_IOV_MAX];
 	struct vrq_packed_used u;
 	uint16_t old_idx = q->last_used_idx, i;
 	bool old_wrap = q->used_wrap;
@@ -683,11 +735,11 @@ vrq_packed_enqueue_common(struct vrq *q, struct rte_mbuf **pkts, uint16_t nb_pkt
 		if (i + 1 < nb_pkts)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
 		if (unlikely(pkts[i]->ol_flags & q->sw_ol_mask)) {
-			struct vrq_packed_rx_ctx ctx = {&u, mrg};
+			struct vrq_packed_rx_ctx ctx = {&u, iov, mrg};
 
 			ret = vrq_rx_sw(q, pkts[i], vrq_packed_rx_place, &ctx);
 		} else {
-			ret = vrq_packed_rx_one(q, pkts[i], &u, mrg);
+			ret = vrq_packed_rx_head(q, pkts[i], &u, mrg, iov);
 		}
 		if (unlikely(ret != VRQ_RX_DONE))
 			break;
