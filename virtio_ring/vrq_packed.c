@@ -359,6 +359,13 @@ vrq_packed_log_used(struct vrq *q, const struct vrq_packed_used *u, uint16_t idx
 	}
 }
 
+/* Flags of a used descriptor written in the lap of used wrap counter @p wrap (2.8.6). */
+static inline uint16_t
+vrq_packed_used_flags(bool wrap)
+{
+	return wrap ? (uint16_t)(VRQ_DESC_F_AVAIL | VRQ_DESC_F_USED) : 0;
+}
+
 /*
  * Write the buffered completions: id and len, then flags with release,
  * the first descriptor last so the driver sees the whole batch at once.
@@ -366,21 +373,26 @@ vrq_packed_log_used(struct vrq *q, const struct vrq_packed_used *u, uint16_t idx
 static void
 vrq_packed_flush(struct vrq *q, struct vrq_packed_used *u)
 {
-	uint16_t idx = q->last_used_idx, first_idx = idx, flags, first_flags = 0, i;
+	uint16_t idx = q->last_used_idx, first_idx = idx, flags, first_flags = 0, base, i;
 	bool wrap = q->used_wrap;
 
 	if (u->n == 0)
 		return;
+	/* 2.8.6: a used descriptor has AVAIL == USED == the used wrap counter. */
+	base = vrq_packed_used_flags(wrap);
 	for (i = 0; i < u->n; i++) {
-		/* 2.8.6: a used descriptor has AVAIL == USED == the used wrap counter. */
-		flags = (uint16_t)((wrap ? VRQ_DESC_F_AVAIL | VRQ_DESC_F_USED : 0) |
-				   (u->e[i].len != 0 ? u->wflag : 0));
+		flags = (uint16_t)(base | (u->e[i].len != 0 ? u->wflag : 0));
 		if (i == 0)
 			first_flags = flags;
 		else
 			vrq_packed_desc_complete(&q->desc_packed[idx], u->e[i].id, u->e[i].len,
 						 flags);
-		vrq_packed_advance(q, &idx, &wrap, u->e[i].nb_desc);
+		idx = (uint16_t)(idx + u->e[i].nb_desc);
+		if (unlikely(idx >= q->size)) {
+			idx = (uint16_t)(idx - q->size);
+			wrap = !wrap;
+			base = vrq_packed_used_flags(wrap);
+		}
 	}
 	vrq_packed_desc_complete(&q->desc_packed[first_idx], u->e[0].id, u->e[0].len, first_flags);
 	if (unlikely(q->log != NULL))
@@ -478,13 +490,6 @@ vrq_packed_peek(struct vrq *q)
 	if (vrq_packed_is_avail(flags, q->avail_wrap))
 		return 1;
 	return vrq_packed_not_avail(q, flags);
-}
-
-/* Flags of a used descriptor written in the lap of used wrap counter @p wrap (2.8.6). */
-static inline uint16_t
-vrq_packed_used_flags(bool wrap)
-{
-	return wrap ? (uint16_t)(VRQ_DESC_F_AVAIL | VRQ_DESC_F_USED) : 0;
 }
 
 /* Dirty-log nb slots of the descriptor ring from slot idx on (live migration only). */
