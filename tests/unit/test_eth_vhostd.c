@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <limits.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -943,9 +944,17 @@ static int
 ut_eal_setup(void **state)
 {
 	/* rte_eal_init() wants writable strings, and may permute argv. */
-	static char args[][32] = {
-	    "test_eth_vhostd", "--no-huge", "--no-pci",    "--no-shconf", "-m", "64",
-	    "--file-prefix",   "",          "--log-level", "*:error"};
+	static char args[][32] = {"test_eth_vhostd",
+				  "--no-huge",
+				  "--no-pci",
+				  "--no-shconf",
+				  "-m",
+				  "64",
+				  "--file-prefix",
+				  "",
+				  "--log-level",
+				  "*:error",
+				  "--no-telemetry"};
 	static char *argv[RTE_DIM(args)];
 	unsigned int i;
 
@@ -967,11 +976,16 @@ static int
 ut_eal_teardown(void **state)
 {
 	(void)state;
+	char rundir[PATH_MAX];
+
 	rte_mempool_free(ut_mp);
 	rte_openlog_stream(NULL);
 	if (ut_log != NULL)
 		fclose(ut_log);
+	/* EAL leaves its (empty) runtime directory behind even with --no-shconf. */
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	rte_eal_cleanup();
+	rmdir(rundir);
 	return 0;
 }
 
