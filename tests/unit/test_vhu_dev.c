@@ -20,6 +20,7 @@
 
 #include <cmocka.h>
 
+#include "vhu_fixture.h"
 #include "vhu_frontend.h"
 #include "vhu_internal.h"
 
@@ -33,30 +34,12 @@
 	 VRQ_FBIT(VHU_PROTO_F_NET_MTU) | VRQ_FBIT(VHU_PROTO_F_STATUS) |   \
 	 VRQ_FBIT(VHU_PROTO_F_RARP))
 
-struct fx {
-	char path[64];
-	struct vhu_sock *s;
-	struct vhu_fe_events ev;
-	struct vhu_fe fe;
-	int nb_fds;
-};
-
 static int
 fx_setup(void **state)
 {
-	static struct fx f;
-	static int n;
+	static struct vhu_fx f;
 
-	memset(&f, 0, sizeof(f));
-	snprintf(f.path, sizeof(f.path), "/tmp/vhu-dev-%d-%d.sock", getpid(), n++);
-	f.nb_fds = vhu_fe_count_fds();
-	f.s = vhu_fe_backend(f.path, false, 2, &f.ev);
-	if (f.s == NULL)
-		return -1;
-	vhu_fe_init(&f.fe);
-	if (vhu_fe_connect(&f.fe, f.path) < 0)
-		return -1;
-	if (vhu_fe_handshake(&f.fe, FEATURES, PROTO) != 0)
+	if (vhu_fx_open(&f, "dev", 2, FEATURES, PROTO) != 0)
 		return -1;
 	if (vhu_fe_mem_add(&f.fe, 0, REGION_SIZE, false) < 0 ||
 	    vhu_fe_mem_add(&f.fe, 0x100000000ull, REGION_SIZE, false) < 0)
@@ -68,18 +51,13 @@ fx_setup(void **state)
 static int
 fx_teardown(void **state)
 {
-	struct fx *f = *state;
-
-	vhu_fe_close(&f->fe);
-	vhu_sock_destroy(f->s);
-	/* Every fd the backend received or opened is closed again. */
-	assert_int_equal(vhu_fe_count_fds(), f->nb_fds);
+	vhu_fx_close(*state);
 	return 0;
 }
 
 /* Rings of queue pair @p qp: vq 2qp in region 0, vq 2qp+1 in region 1. */
 static void
-setup_pair(struct fx *f, uint32_t qp)
+setup_pair(struct vhu_fx *f, uint32_t qp)
 {
 	assert_int_equal(vhu_fe_vring_setup(&f->fe, 2 * qp, 0, 0x10000 * (qp + 1), 256), 0);
 	assert_int_equal(vhu_fe_vring_setup(&f->fe, 2 * qp + 1, 1, 0x10000 * (qp + 1), 256), 0);
@@ -87,7 +65,7 @@ setup_pair(struct fx *f, uint32_t qp)
 
 /* Per-vhost_dev init of QEMU 7.2 (vhost_user_backend_init), sent again for every queue pair. */
 static void
-qemu72_init_dev(struct fx *f, uint64_t proto)
+qemu72_init_dev(struct vhu_fx *f, uint64_t proto)
 {
 	uint64_t v;
 
@@ -100,7 +78,7 @@ qemu72_init_dev(struct fx *f, uint64_t proto)
 
 /* ADD_MEM_REG of every region, as a vhost_dev with an empty shadow table sends it. */
 static void
-add_all_regions(struct fx *f)
+add_all_regions(struct vhu_fx *f)
 {
 	struct vhu_mem_reg_msg m = {0};
 	uint32_t r;
@@ -121,7 +99,7 @@ add_all_regions(struct fx *f)
  * CONFIGURE_MEM_SLOTS, else SET_MEM_TABLE), then its own rings by absolute index.
  */
 static void
-qemu72_start_pair(struct fx *f, uint32_t qp, bool mem_slots)
+qemu72_start_pair(struct vhu_fx *f, uint32_t qp, bool mem_slots)
 {
 	assert_int_equal(vhu_fe_call_u64(&f->fe, VHU_REQ_SET_FEATURES, FEATURES), 0);
 	if (mem_slots)
@@ -136,7 +114,7 @@ qemu72_start_pair(struct fx *f, uint32_t qp, bool mem_slots)
 static void
 test_vhu_dev_golden_handshake(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 
 	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
 	setup_pair(f, 0);
@@ -173,7 +151,7 @@ test_vhu_dev_golden_handshake(void **state)
 static void
 test_vhu_dev_no_protocol_features_starts_on_kick(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 
 	assert_int_equal(vhu_fe_call_u64(&f->fe, VHU_REQ_SET_FEATURES, VRQ_FBIT(VRQ_F_VERSION_1)),
 			 0);
@@ -187,7 +165,7 @@ test_vhu_dev_no_protocol_features_starts_on_kick(void **state)
 static void
 test_vhu_dev_disable_stops_ring(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_vring_state st = {.index = 1};
 
 	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
@@ -208,7 +186,7 @@ test_vhu_dev_disable_stops_ring(void **state)
 static void
 test_vhu_dev_features_not_offered(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 
 	assert_int_not_equal(vhu_fe_call_u64(&f->fe, VHU_REQ_SET_FEATURES, VRQ_FBIT(63)), 0);
 	assert_int_equal(vhu_sock_features(f->s), FEATURES);
@@ -221,7 +199,7 @@ test_vhu_dev_features_not_offered(void **state)
 static void
 test_vhu_dev_features_locked_while_started(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 
 	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
 	setup_pair(f, 0);
@@ -238,7 +216,7 @@ test_vhu_dev_features_locked_while_started(void **state)
 static void
 test_vhu_dev_bad_ring_sizes(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	static const uint32_t bad[] = {0, 3, 100, 65536, 1u << 31};
 	struct vhu_vring_state st = {.index = 0};
 	unsigned int i;
@@ -257,7 +235,7 @@ test_vhu_dev_bad_ring_sizes(void **state)
 static void
 test_vhu_dev_num_refused_while_started(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_vring_state st = {.index = 0, .num = 128};
 
 	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
@@ -273,7 +251,7 @@ test_vhu_dev_num_refused_while_started(void **state)
 static void
 test_vhu_dev_num_changed_after_addr(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_vring_state st = {.index = 0, .num = 256};
 	struct vhu_vring_addr a;
 
@@ -300,7 +278,7 @@ test_vhu_dev_num_changed_after_addr(void **state)
 static void
 test_vhu_dev_out_of_order(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_vring_addr a;
 	uint64_t v = 0;
 	int efd = eventfd(0, EFD_CLOEXEC);
@@ -324,7 +302,7 @@ test_vhu_dev_out_of_order(void **state)
 static void
 test_vhu_dev_vring_index_out_of_range(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_vring_state st = {.index = 4, .num = 256};
 	uint64_t v = 200 | VHU_VRING_NOFD_MASK;
 
@@ -351,7 +329,7 @@ test_vhu_dev_vring_index_out_of_range(void **state)
 static void
 test_vhu_dev_kick_call_must_be_eventfds(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	int p[2];
 	uint64_t v = 1;
 
@@ -375,7 +353,7 @@ test_vhu_dev_kick_call_must_be_eventfds(void **state)
 static void
 test_vhu_dev_call_fd_replaced(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	uint64_t v = 0;
 	int efd = eventfd(0, EFD_CLOEXEC), first, nb;
 
@@ -396,7 +374,7 @@ test_vhu_dev_call_fd_replaced(void **state)
 static void
 test_vhu_dev_queue_num_config_mtu_status(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_config_msg c = {.offset = 0, .size = sizeof(struct vhu_net_config)};
 	struct vhu_net_config *nc = (struct vhu_net_config *)c.region;
 	struct vhu_msg_hdr hdr;
@@ -428,7 +406,7 @@ test_vhu_dev_queue_num_config_mtu_status(void **state)
 static void
 test_vhu_dev_reset_device(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 
 	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
 	setup_pair(f, 0);
@@ -444,7 +422,7 @@ test_vhu_dev_reset_device(void **state)
 
 /* GET_VRING_BASE answered with the whole 32-bit num (vhu_fe_get_vring_base() returns an int). */
 static uint32_t
-get_base_u32(struct fx *f, uint32_t vq_idx)
+get_base_u32(struct vhu_fx *f, uint32_t vq_idx)
 {
 	struct vhu_vring_state st = {.index = vq_idx};
 	struct vhu_msg_hdr hdr;
@@ -459,7 +437,7 @@ get_base_u32(struct fx *f, uint32_t vq_idx)
 
 /* Packed ring 0 of 256 entries set up with SET_VRING_BASE @p base: the nack or ack. */
 static int
-packed_ring_setup(struct fx *f, uint32_t base)
+packed_ring_setup(struct vhu_fx *f, uint32_t base)
 {
 	struct vhu_vring_state st = {.index = 0, .num = 256};
 	struct vhu_vring_addr a = {.index = 0};
@@ -487,7 +465,7 @@ packed_ring_setup(struct fx *f, uint32_t base)
 static void
 test_vhu_dev_packed_ring_base_round_trip(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 
 	/* avail wrap counter 1, next slot 5; no used half (DPDK virtio-user's layout) */
 	assert_int_equal(packed_ring_setup(f, 0x8000 | 5), 0);
@@ -499,7 +477,7 @@ test_vhu_dev_packed_ring_base_round_trip(void **state)
 static void
 test_vhu_dev_packed_ring_base_qemu_layout(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 
 	assert_int_equal(packed_ring_setup(f, 0x80008000u), 0);
 	assert_true(vrq_is_started(vhu_sock_vrq(f->s, 0)));
@@ -513,7 +491,7 @@ test_vhu_dev_packed_ring_base_qemu_layout(void **state)
 static void
 test_vhu_dev_split_ring_base_high_bits(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_vring_state st = {.index = 0, .num = 0x80008000u};
 
 	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_VRING_BASE, &st, sizeof(st), NULL, 0),
@@ -532,7 +510,7 @@ static void
 test_vhu_dev_send_rarp_callback(void **state)
 {
 	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0xab, 0xcd, 0xef};
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_stats st;
 	uint64_t v = 0;
 
@@ -555,7 +533,7 @@ test_vhu_dev_send_rarp_callback(void **state)
 static void
 test_vhu_dev_send_rarp_without_callback(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_ops ops = vhu_fe_ops;
 	struct vhu_fe_events ev = {0};
 	struct vhu_sock_conf conf = {.owner = (uid_t)-1, .group = (gid_t)-1, .max_queue_pairs = 1};
@@ -584,7 +562,7 @@ test_vhu_dev_send_rarp_without_callback(void **state)
 static void
 test_vhu_dev_qemu72_mq_mem_slots(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	const struct vrq_mem *mem;
 	uint16_t q;
 
@@ -612,7 +590,7 @@ test_vhu_dev_qemu72_mq_mem_slots(void **state)
 static void
 test_vhu_dev_mq_mem_table_under_running_rings(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	const struct vrq_mem *mem;
 
 	qemu72_init_dev(f, PROTO);

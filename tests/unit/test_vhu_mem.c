@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "vhu_fixture.h"
 #include "vhu_frontend.h"
 #include "vhu_internal.h"
 #include "vrq_internal.h"
@@ -31,28 +32,12 @@
 	(VRQ_FBIT(VHU_PROTO_F_MQ) | VRQ_FBIT(VHU_PROTO_F_REPLY_ACK) | \
 	 VRQ_FBIT(VHU_PROTO_F_LOG_SHMFD) | VRQ_FBIT(VHU_PROTO_F_CONFIGURE_MEM_SLOTS))
 
-struct fx {
-	char path[64];
-	struct vhu_sock *s;
-	struct vhu_fe_events ev;
-	struct vhu_fe fe;
-	int nb_fds;
-};
-
 static int
 fx_setup(void **state)
 {
-	static struct fx f;
-	static int n;
+	static struct vhu_fx f;
 
-	memset(&f, 0, sizeof(f));
-	snprintf(f.path, sizeof(f.path), "/tmp/vhu-mem-%d-%d.sock", getpid(), n++);
-	f.nb_fds = vhu_fe_count_fds();
-	f.s = vhu_fe_backend(f.path, false, 1, &f.ev);
-	if (f.s == NULL)
-		return -1;
-	vhu_fe_init(&f.fe);
-	if (vhu_fe_connect(&f.fe, f.path) < 0 || vhu_fe_handshake(&f.fe, FEATURES, PROTO) != 0)
+	if (vhu_fx_open(&f, "mem", 1, FEATURES, PROTO) != 0)
 		return -1;
 	if (vhu_fe_mem_add(&f.fe, 0, REGION_SIZE, false) < 0 ||
 	    vhu_fe_mem_add(&f.fe, REGION_SIZE, REGION_SIZE, true) < 0)
@@ -64,17 +49,13 @@ fx_setup(void **state)
 static int
 fx_teardown(void **state)
 {
-	struct fx *f = *state;
-
-	vhu_fe_close(&f->fe);
-	vhu_sock_destroy(f->s);
-	assert_int_equal(vhu_fe_count_fds(), f->nb_fds);
+	vhu_fx_close(*state);
 	return 0;
 }
 
 /* A table message of fe's regions, to be corrupted by the test. */
 static uint32_t
-table_of(const struct fx *f, struct vhu_mem_table_msg *t, int *fds)
+table_of(const struct vhu_fx *f, struct vhu_mem_table_msg *t, int *fds)
 {
 	uint32_t i;
 
@@ -90,7 +71,7 @@ table_of(const struct fx *f, struct vhu_mem_table_msg *t, int *fds)
 }
 
 static void
-assert_refused(struct fx *f, const void *t, uint32_t size, int *fds, int nb_fds)
+assert_refused(struct vhu_fx *f, const void *t, uint32_t size, int *fds, int nb_fds)
 {
 	assert_int_not_equal(vhu_fe_call(&f->fe, VHU_REQ_SET_MEM_TABLE, t, size, fds, nb_fds), 0);
 	assert_null(f->s->dev.mem);
@@ -100,7 +81,7 @@ assert_refused(struct fx *f, const void *t, uint32_t size, int *fds, int nb_fds)
 static void
 test_vhu_mem_table_mapped_elsewhere(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	uint8_t *hva;
 
 	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
@@ -122,7 +103,7 @@ test_vhu_mem_table_mapped_elsewhere(void **state)
 static void
 test_vhu_mem_table_bad_counts(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_mem_table_msg t;
 	int fds[8];
 	uint32_t size = table_of(f, &t, fds);
@@ -143,7 +124,7 @@ test_vhu_mem_table_bad_counts(void **state)
 static void
 test_vhu_mem_table_overflow_and_overlap(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_mem_table_msg t;
 	int fds[8];
 	uint32_t size;
@@ -168,7 +149,7 @@ test_vhu_mem_table_overflow_and_overlap(void **state)
 static void
 test_vhu_mem_file_shorter_than_claimed(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_mem_table_msg t;
 	int fds[8], p[2];
 	uint32_t size;
@@ -191,7 +172,7 @@ test_vhu_mem_file_shorter_than_claimed(void **state)
 static void
 test_vhu_mem_ring_outside_memory(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_vring_state st = {.index = 0, .num = 256};
 	struct vhu_vring_addr a;
 
@@ -212,7 +193,7 @@ test_vhu_mem_ring_outside_memory(void **state)
 }
 
 static void
-start_pair(struct fx *f)
+start_pair(struct vhu_fx *f)
 {
 	assert_int_equal(vhu_fe_vring_setup(&f->fe, 0, 0, 0x1000, 256), 0);
 	assert_int_equal(vhu_fe_vring_setup(&f->fe, 1, 1, 0x1000, 256), 0);
@@ -224,7 +205,7 @@ start_pair(struct fx *f)
 static void
 test_vhu_mem_same_table_keeps_mappings(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vrq_mem *mem;
 
 	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
@@ -239,7 +220,7 @@ test_vhu_mem_same_table_keeps_mappings(void **state)
 static void
 test_vhu_mem_new_table_retranslates_rings(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	void *old_hva;
 
 	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
@@ -270,7 +251,7 @@ test_vhu_mem_new_table_retranslates_rings(void **state)
 static void
 test_vhu_mem_add_rem_reg(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_mem_reg_msg m = {0};
 	uint64_t slots;
 
@@ -310,7 +291,7 @@ test_vhu_mem_add_rem_reg(void **state)
 static void
 test_vhu_mem_add_reg_twice(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_mem_reg_msg m = {0};
 	const struct vrq_mem *mem;
 
@@ -344,7 +325,7 @@ test_vhu_mem_add_reg_twice(void **state)
 static void
 test_vhu_mem_log_base(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_log_msg l = {.mmap_size = 4096, .mmap_offset = 0};
 	struct vhu_msg_hdr hdr;
 	char buf[16];
@@ -378,7 +359,7 @@ test_vhu_mem_log_base(void **state)
 static void
 test_vhu_mem_shrunk_file_sigbus(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_stats st;
 	volatile uint8_t *hva;
 	uint8_t v;
@@ -411,7 +392,7 @@ test_vhu_mem_shrunk_file_sigbus(void **state)
 static void
 test_vhu_mem_hugetlb_unaligned_offset(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	const uint64_t huge = 2u << 20;
 	struct vhu_mem_table_msg t = {.nb_regions = 1};
 	volatile uint8_t *hva;

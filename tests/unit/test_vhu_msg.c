@@ -24,34 +24,19 @@
 #include <cmocka.h>
 #include <rte_log.h>
 
+#include "vhu_fixture.h"
 #include "vhu_frontend.h"
 #include "vhu_internal.h"
 
 #define FEATURES (VRQ_FBIT(VRQ_F_VERSION_1) | VRQ_FBIT(VRQ_F_PROTOCOL_FEATURES))
 #define PROTO (VRQ_FBIT(VHU_PROTO_F_REPLY_ACK))
 
-struct fx {
-	char path[64];
-	struct vhu_sock *s;
-	struct vhu_fe_events ev;
-	struct vhu_fe fe;
-	int nb_fds;
-};
-
 static int
 fx_setup(void **state)
 {
-	static struct fx f;
-	static int n;
+	static struct vhu_fx f;
 
-	memset(&f, 0, sizeof(f));
-	snprintf(f.path, sizeof(f.path), "/tmp/vhu-msg-%d-%d.sock", getpid(), n++);
-	f.nb_fds = vhu_fe_count_fds();
-	f.s = vhu_fe_backend(f.path, false, 1, &f.ev);
-	if (f.s == NULL)
-		return -1;
-	vhu_fe_init(&f.fe);
-	if (vhu_fe_connect(&f.fe, f.path) < 0 || vhu_fe_handshake(&f.fe, FEATURES, PROTO) != 0)
+	if (vhu_fx_open(&f, "msg", 1, FEATURES, PROTO) != 0)
 		return -1;
 	*state = &f;
 	return 0;
@@ -60,11 +45,7 @@ fx_setup(void **state)
 static int
 fx_teardown(void **state)
 {
-	struct fx *f = *state;
-
-	vhu_fe_close(&f->fe);
-	vhu_sock_destroy(f->s);
-	assert_int_equal(vhu_fe_count_fds(), f->nb_fds);
+	vhu_fx_close(*state);
 	return 0;
 }
 
@@ -72,7 +53,7 @@ static char *log_buf;
 static size_t log_len;
 
 static void
-assert_alive(struct fx *f)
+assert_alive(struct vhu_fx *f)
 {
 	uint64_t v = 0;
 
@@ -81,7 +62,7 @@ assert_alive(struct fx *f)
 }
 
 static void
-assert_dropped(struct fx *f)
+assert_dropped(struct vhu_fx *f)
 {
 	assert_true(vhu_fe_wait_eof(&f->fe));
 	assert_true(VHU_FE_WAIT(vhu_fe_ev(&f->ev, closed) == 1));
@@ -90,7 +71,7 @@ assert_dropped(struct fx *f)
 static void
 test_vhu_msg_reassembles_pieces(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	uint8_t buf[20];
 	struct vhu_msg_hdr hdr = {VHU_REQ_SET_FEATURES, VHU_FLAG_VERSION | VHU_FLAG_NEED_REPLY, 8};
 	uint64_t v = FEATURES, ack = 1;
@@ -118,7 +99,7 @@ test_vhu_msg_reassembles_pieces(void **state)
 static void
 test_vhu_msg_bad_version_closes(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 
 	assert_int_equal(vhu_fe_send(&f->fe, VHU_REQ_GET_FEATURES, 0x2, NULL, 0, NULL, 0), 0);
 	assert_dropped(f);
@@ -127,7 +108,7 @@ test_vhu_msg_bad_version_closes(void **state)
 static void
 test_vhu_msg_reply_flag_closes(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 
 	assert_int_equal(vhu_fe_send(&f->fe, VHU_REQ_GET_FEATURES,
 				     VHU_FLAG_VERSION | VHU_FLAG_REPLY, NULL, 0, NULL, 0),
@@ -138,7 +119,7 @@ test_vhu_msg_reply_flag_closes(void **state)
 static void
 test_vhu_msg_oversized_payload_closes(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_msg_hdr hdr = {VHU_REQ_SET_MEM_TABLE, VHU_FLAG_VERSION, 0x10000};
 
 	assert_int_equal(vhu_fe_send_raw(&f->fe, &hdr, sizeof(hdr), NULL, 0), 0);
@@ -148,7 +129,7 @@ test_vhu_msg_oversized_payload_closes(void **state)
 static void
 test_vhu_msg_size_disagrees_nacked(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	uint64_t v = FEATURES;
 	struct vhu_stats st;
 
@@ -163,7 +144,7 @@ test_vhu_msg_size_disagrees_nacked(void **state)
 static void
 test_vhu_msg_unknown_request_nacked_fd_closed(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	int efd = eventfd(0, EFD_CLOEXEC);
 	int before = vhu_fe_count_fds();
 
@@ -178,7 +159,7 @@ test_vhu_msg_unknown_request_nacked_fd_closed(void **state)
 static void
 test_vhu_msg_surplus_and_missing_fds(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	int fds[3] = {eventfd(0, EFD_CLOEXEC), eventfd(0, EFD_CLOEXEC), eventfd(0, EFD_CLOEXEC)};
 	int before = vhu_fe_count_fds();
 	uint64_t v = FEATURES;
@@ -197,7 +178,7 @@ test_vhu_msg_surplus_and_missing_fds(void **state)
 static void
 test_vhu_msg_too_many_fds_closes(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	int fds[12], i, before;
 
 	for (i = 0; i < 12; i++)
@@ -215,7 +196,7 @@ test_vhu_msg_too_many_fds_closes(void **state)
 static void
 test_vhu_msg_truncated_then_eof(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_msg_hdr hdr = {VHU_REQ_SET_MEM_TABLE, VHU_FLAG_VERSION, 8 + 2 * 32};
 	uint8_t buf[12 + 20] = {0};
 	int efd = eventfd(0, EFD_CLOEXEC), before = vhu_fe_count_fds();
@@ -235,7 +216,7 @@ test_vhu_msg_truncated_then_eof(void **state)
 static void
 test_vhu_msg_need_reply_semantics(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_msg_hdr hdr;
 	uint64_t v = 0;
 
@@ -261,7 +242,7 @@ test_vhu_msg_need_reply_semantics(void **state)
 static void
 test_vhu_msg_peer_not_reading_is_dropped(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_fe_events ev2;
 	struct vhu_sock *s2;
 	struct vhu_fe fe2;
@@ -305,7 +286,7 @@ test_vhu_msg_peer_not_reading_is_dropped(void **state)
 static void
 test_vhu_msg_error_flood_rate_limited(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	FILE *old = rte_log_get_stream(), *mem = open_memstream(&log_buf, &log_len);
 	uint64_t v = 0;
 	unsigned int i, lines = 0;
@@ -330,7 +311,7 @@ test_vhu_msg_error_flood_rate_limited(void **state)
 static void
 test_vhu_msg_one_log_line_per_error(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	FILE *old = rte_log_get_stream(), *mem = open_memstream(&log_buf, &log_len);
 	uint64_t v = VRQ_FBIT(62);
 	unsigned int lines = 0;
@@ -353,7 +334,7 @@ test_vhu_msg_one_log_line_per_error(void **state)
 static void
 test_vhu_msg_peer_gone_before_reply_no_sigpipe(void **state)
 {
-	struct fx *f = *state;
+	struct vhu_fx *f = *state;
 	struct vhu_stats st;
 	int i;
 
