@@ -47,6 +47,8 @@ cleanup() {
 	done
 	rm -rf "$TMP"
 	[ -z "$PLUGDIR" ] || rm -rf "$PLUGDIR"
+	# testpmd leaves its EAL runtime directory even with --in-memory.
+	rm -rf /var/run/dpdk/vdbe$$* /var/run/dpdk/vdfe$$*
 }
 trap cleanup EXIT
 
