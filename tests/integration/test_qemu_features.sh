@@ -14,52 +14,23 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/guest/guest-lib.sh"
 
-vdg_init features
-vdg_need_vhostd
-command -v python3 >/dev/null || vdg_skip "python3 not installed"
-vdg_build
-vdg_accel
+vdg_start features python3
 
 sock=$VDG_TMP/vm0.sock
 sock1=$VDG_TMP/vm1.sock
 tap=vdg${VDG_ID}t
 tap1=vdg${VDG_ID}q
 net1=10.214.${VDG_NET##*.}
-cat >"$VDG_TMP/vhostd.conf" <<CONF
-[eal]
-lcores = 0-1
-file-prefix = $VDG_PREFIX
-in-memory = yes
-memory = 256
-[port vm0]
-type = vhost-user
-path = $sock
-mode = server
-packed = yes
-tso = yes
-[port tap0]
-type = vdev
-vdev = net_tap_vdg$VDG_ID,iface=$tap
-[link l0]
-a = vm0
-b = tap0
-[port vm1]
-type = vhost-user
-path = $sock1
-mode = server
-queues = 2
-tso = yes
-[port tap1]
-type = vdev
-vdev = net_tap_vdg${VDG_ID}q,iface=$tap1
-queues = 2
-[link l1]
-a = vm1
-b = tap1
-CONF
-vdg_vhostd d "$VDG_TMP/vhostd.conf"
-vdg_wait_path "$sock" 30 "$VDG_VHOSTD_PID" || { vdg_vhostd_log d; vdg_fail "no socket $sock"; }
-vdg_wait_path "$sock1" 30 "$VDG_VHOSTD_PID" || { vdg_vhostd_log d; vdg_fail "no socket $sock1"; }
+{
+	vdg_conf_eal
+	vdg_conf_vhu vm0 "$sock" mode=server packed=yes tso=yes
+	vdg_conf_tap tap0 "net_tap_vdg$VDG_ID" "$tap"
+	vdg_conf_link l0 vm0 tap0
+	vdg_conf_vhu vm1 "$sock1" mode=server queues=2 tso=yes
+	vdg_conf_tap tap1 "net_tap_vdg${VDG_ID}q" "$tap1" queues=2
+	vdg_conf_link l1 vm1 tap1
+} >"$VDG_TMP/vhostd.conf"
+vdg_vhostd_serve d "$VDG_TMP/vhostd.conf" "$sock" "$sock1"
 vdg_tap_up "$tap" "$VDG_NET.1/24"
 vdg_tap_up "$tap1" "$net1.1/24"
 

@@ -10,35 +10,17 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/guest/guest-lib.sh"
 
-vdg_init g2g
-vdg_need_vhostd
-vdg_build
-vdg_accel
+vdg_start g2g
 
 sa=$VDG_TMP/vm0.sock
 sb=$VDG_TMP/vm1.sock
-cat >"$VDG_TMP/vhostd.conf" <<CONF
-[eal]
-lcores = 0-1
-file-prefix = $VDG_PREFIX
-in-memory = yes
-memory = 256
-[port vm0]
-type = vhost-user
-path = $sa
-mtu = 9000
-[port vm1]
-type = vhost-user
-path = $sb
-mtu = 9000
-[link g2g]
-a = vm0
-b = vm1
-CONF
-vdg_vhostd d "$VDG_TMP/vhostd.conf"
-for s in "$sa" "$sb"; do
-	vdg_wait_path "$s" 30 "$VDG_VHOSTD_PID" || { vdg_vhostd_log d; vdg_fail "no socket $s"; }
-done
+{
+	vdg_conf_eal
+	vdg_conf_vhu vm0 "$sa" mtu=9000
+	vdg_conf_vhu vm1 "$sb" mtu=9000
+	vdg_conf_link g2g vm0 vm1
+} >"$VDG_TMP/vhostd.conf"
+vdg_vhostd_serve d "$VDG_TMP/vhostd.conf" "$sa" "$sb"
 
 a=$VDG_NET.1
 b=$VDG_NET.2

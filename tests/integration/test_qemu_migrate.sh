@@ -13,48 +13,23 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/guest/guest-lib.sh"
 
-vdg_init migrate
-vdg_need_vhostd
-command -v python3 >/dev/null || vdg_skip "python3 not installed"
-vdg_build
-vdg_accel
+vdg_start migrate python3
 
 sa=$VDG_TMP/vmA.sock
 sb=$VDG_TMP/vmB.sock
 ta=vdg${VDG_ID}a
 tb=vdg${VDG_ID}b
 br=vdg${VDG_ID}br
-cat >"$VDG_TMP/vhostd.conf" <<CONF
-[eal]
-lcores = 0-1
-file-prefix = $VDG_PREFIX
-in-memory = yes
-memory = 256
-[port vmA]
-type = vhost-user
-path = $sa
-tso = yes
-[port tapA]
-type = vdev
-vdev = net_tap_vdg${VDG_ID}a,iface=$ta
-[link a]
-a = vmA
-b = tapA
-[port vmB]
-type = vhost-user
-path = $sb
-tso = yes
-[port tapB]
-type = vdev
-vdev = net_tap_vdg${VDG_ID}b,iface=$tb
-[link b]
-a = vmB
-b = tapB
-CONF
-vdg_vhostd d "$VDG_TMP/vhostd.conf"
-for s in "$sa" "$sb"; do
-	vdg_wait_path "$s" 30 "$VDG_VHOSTD_PID" || { vdg_vhostd_log d; vdg_fail "no socket $s"; }
-done
+{
+	vdg_conf_eal
+	vdg_conf_vhu vmA "$sa" tso=yes
+	vdg_conf_tap tapA "net_tap_vdg${VDG_ID}a" "$ta"
+	vdg_conf_link a vmA tapA
+	vdg_conf_vhu vmB "$sb" tso=yes
+	vdg_conf_tap tapB "net_tap_vdg${VDG_ID}b" "$tb"
+	vdg_conf_link b vmB tapB
+} >"$VDG_TMP/vhostd.conf"
+vdg_vhostd_serve d "$VDG_TMP/vhostd.conf" "$sa" "$sb"
 vdg_tap_up "$ta" ""
 vdg_tap_up "$tb" ""
 ip link add name "$br" type bridge

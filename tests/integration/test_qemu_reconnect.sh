@@ -11,33 +11,16 @@
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/guest/guest-lib.sh"
 
-vdg_init reconnect
-vdg_need_vhostd
-command -v python3 >/dev/null || vdg_skip "python3 not installed"
-vdg_build
-vdg_accel
+vdg_start reconnect python3
 
 sock=$VDG_TMP/vm0.sock
 tap=vdg${VDG_ID}t
-cat >"$VDG_TMP/vhostd.conf" <<CONF
-[eal]
-lcores = 0-1
-file-prefix = $VDG_PREFIX
-in-memory = yes
-memory = 256
-[port vm0]
-type = vhost-user
-path = $sock
-mode = client
-reconnect-ms = 100
-tso = yes
-[port tap0]
-type = vdev
-vdev = net_tap_vdg$VDG_ID,iface=$tap
-[link l0]
-a = vm0
-b = tap0
-CONF
+{
+	vdg_conf_eal
+	vdg_conf_vhu vm0 "$sock" mode=client reconnect-ms=100 tso=yes
+	vdg_conf_tap tap0 "net_tap_vdg$VDG_ID" "$tap"
+	vdg_conf_link l0 vm0 tap0
+} >"$VDG_TMP/vhostd.conf"
 
 secs=40
 t0=$SECONDS

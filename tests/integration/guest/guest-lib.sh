@@ -298,6 +298,55 @@ vdg_need_vhostd() {
 	VDG_PREFIX=vdg$VDG_ID
 }
 
+# The preamble of every vhostd+QEMU test: vdg_init NAME, vdg_need_vhostd, then
+# (when the second argument is "python3") a skip without python3, vdg_build and
+# vdg_accel.
+vdg_start() {
+	vdg_init "$1"
+	vdg_need_vhostd
+	if [ "${2:-}" = python3 ]; then
+		command -v python3 >/dev/null || vdg_skip "python3 not installed"
+	fi
+	vdg_build
+	vdg_accel
+}
+
+# vhostd configuration writers: each prints one section on stdout, so a test
+# writes its file as { vdg_conf_eal; vdg_conf_vhu ...; ... } >"$VDG_TMP/vhostd.conf".
+# The [eal] section of a test: two lcores, this run's prefix, no hugepage files.
+vdg_conf_eal() {
+	printf '%s\n' "[eal]" "lcores = 0-1" "file-prefix = $VDG_PREFIX" "in-memory = yes" \
+		"memory = 256"
+}
+
+# Print "KEY = VALUE" for each KEY=VALUE argument (split at the first '=').
+vdg_conf_kv() {
+	local kv
+	for kv in "$@"; do
+		printf '%s = %s\n' "${kv%%=*}" "${kv#*=}"
+	done
+}
+
+# vdg_conf_vhu NAME SOCK [KEY=VALUE...]: a vhost-user port on socket SOCK.
+vdg_conf_vhu() {
+	printf '%s\n' "[port $1]" "type = vhost-user" "path = $2"
+	shift 2
+	vdg_conf_kv "$@"
+}
+
+# vdg_conf_tap NAME VDEV IFACE [KEY=VALUE...]: a net_tap port (device name VDEV,
+# host interface IFACE) standing in for the VF.
+vdg_conf_tap() {
+	printf '%s\n' "[port $1]" "type = vdev" "vdev = $2,iface=$3"
+	shift 3
+	vdg_conf_kv "$@"
+}
+
+# vdg_conf_link NAME A B: forward between ports A and B.
+vdg_conf_link() {
+	printf '%s\n' "[link $1]" "a = $2" "b = $3"
+}
+
 # Start vhostd with config file CONF; its output goes to $VDG_TMP/NAME.vhostd.log.
 # Sets VDG_VHOSTD_PID.
 vdg_vhostd() {
@@ -319,6 +368,20 @@ vdg_wait_path() {
 			return 2
 		fi
 		sleep 0.2
+	done
+}
+
+# vdg_vhostd_serve NAME CONF SOCK...: start vhostd (as vdg_vhostd) and wait until
+# it listens on every server-mode SOCK; on failure show its log and fail.
+vdg_vhostd_serve() {
+	local name=$1 conf=$2 s
+	shift 2
+	vdg_vhostd "$name" "$conf"
+	for s in "$@"; do
+		vdg_wait_path "$s" 30 "$VDG_VHOSTD_PID" || {
+			vdg_vhostd_log "$name"
+			vdg_fail "no socket $s"
+		}
 	done
 }
 
