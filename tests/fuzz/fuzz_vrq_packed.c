@@ -61,20 +61,12 @@ static bool f_avail_wrap;
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char args[][24] = {"fuzz",        "--no-huge", "--no-pci",      "--no-shconf",
-				  "-m",          "128",       "--file-prefix", "fuzz_vrq_packed",
-				  "--log-level", "*:crit"};
-	char *eal_argv[RTE_DIM(args)];
 	unsigned int i;
 
 	(void)argc;
 	(void)argv;
-	for (i = 0; i < RTE_DIM(args); i++)
-		eal_argv[i] = args[i];
-	if (rte_eal_init((int)RTE_DIM(eal_argv), eal_argv) < 0)
-		abort();
-	f_mp =
-	    rte_pktmbuf_pool_create("fuzz", 4095, 0, 0, 2048 + RTE_PKTMBUF_HEADROOM, SOCKET_ID_ANY);
+	f_mp = vrq_guest_eal_init_log("fuzz", "fuzz_vrq_packed", "128", "*:crit", 4095,
+				      2048 + RTE_PKTMBUF_HEADROOM);
 	if (f_mp == NULL || vrq_guest_init_default(&f_g) != 0)
 		abort();
 	f_desc_gpa = vrq_guest_alloc_in(&f_g, 0, vrq_packed_desc_bytes(256), 16);

@@ -60,20 +60,10 @@ static uint64_t f_tbl_gpa;
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char args[][24] = {"fuzz",        "--no-huge", "--no-pci",      "--no-shconf",
-				  "-m",          "128",       "--file-prefix", "fuzz_vrq_split",
-				  "--log-level", "*:crit"};
-	char *eal_argv[RTE_DIM(args)];
-	unsigned int i;
-
 	(void)argc;
 	(void)argv;
-	for (i = 0; i < RTE_DIM(args); i++)
-		eal_argv[i] = args[i];
-	if (rte_eal_init((int)RTE_DIM(eal_argv), eal_argv) < 0)
-		abort();
-	f_mp =
-	    rte_pktmbuf_pool_create("fuzz", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	f_mp = vrq_guest_eal_init_log("fuzz", "fuzz_vrq_split", "128", "*:crit", 4095,
+				      RTE_MBUF_DEFAULT_BUF_SIZE);
 	if (f_mp == NULL || vrq_guest_init_default(&f_g) != 0 ||
 	    vrq_guest_split_init(&f_s, &f_g, F_RING, 0) != 0)
 		abort();

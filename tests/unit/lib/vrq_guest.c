@@ -544,14 +544,21 @@ vrq_guest_csum_fold(uint32_t acc)
 }
 
 struct rte_mempool *
-vrq_guest_eal_init(const char *prefix, const char *mem_mb, unsigned int nb_mbufs, uint16_t buf_size)
+vrq_guest_eal_init_log(const char *name, const char *prefix, const char *mem_mb,
+		       const char *log_level, unsigned int nb_mbufs, uint16_t buf_size)
 {
-	const char *argv[] = {"test", "--no-huge",     "--no-pci", "--no-shconf", "-m",
-			      mem_mb, "--file-prefix", prefix,     "--log-level", "*:error"};
+	const char *argv[] = {name,   "--no-huge",     "--no-pci", "--no-shconf", "-m",
+			      mem_mb, "--file-prefix", prefix,     "--log-level", log_level};
 
 	if (rte_eal_init((int)RTE_DIM(argv), (char **)(uintptr_t)argv) < 0)
 		return NULL;
 	return rte_pktmbuf_pool_create(prefix, nb_mbufs, 0, 0, buf_size, SOCKET_ID_ANY);
+}
+
+struct rte_mempool *
+vrq_guest_eal_init(const char *prefix, const char *mem_mb, unsigned int nb_mbufs, uint16_t buf_size)
+{
+	return vrq_guest_eal_init_log("test", prefix, mem_mb, "*:error", nb_mbufs, buf_size);
 }
 
 void

@@ -197,6 +197,14 @@ uint16_t vrq_guest_csum_fold(uint32_t acc);
  */
 struct rte_mempool *vrq_guest_eal_init(const char *prefix, const char *mem_mb,
 				       unsigned int nb_mbufs, uint16_t buf_size);
+/**
+ * vrq_guest_eal_init() with EAL argv[0] @p name and log level @p log_level
+ * (the fuzzers use "*:crit": their hostile guests would flood error logs).
+ * @return the pool, or NULL on failure.
+ */
+struct rte_mempool *vrq_guest_eal_init_log(const char *name, const char *prefix, const char *mem_mb,
+					   const char *log_level, unsigned int nb_mbufs,
+					   uint16_t buf_size);
 /** Free the pool and clean up EAL. */
 void vrq_guest_eal_fini(struct rte_mempool *mp);
 
