@@ -547,7 +547,7 @@ vhu_set_log_base(struct vhu_dev *dev, struct vhu_msg *msg)
 	size_t old_len = dev->log_map_len;
 	struct stat st;
 	uint64_t delta = 0;
-	size_t len;
+	size_t len = 0;
 	void *p = NULL;
 	int rc;
 
