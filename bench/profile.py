@@ -227,7 +227,7 @@ def main():
 	data = os.path.join(logdir, "perf.data")
 	cg = os.path.join(logdir, "callgrind.out")
 	if args.callgrind:
-		args.wrap = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={cg}"]
+		args.wrap = ["valgrind", "--tool=callgrind", "--fair-sched=yes", f"--callgrind-out-file={cg}"]
 		name = name.replace("profile-", "callgrind-")
 	be = fe = None
 	try:
