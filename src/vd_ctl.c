@@ -239,6 +239,18 @@ vd_ctl_port_param(const char *params)
 	return vd_ports_find(vd_ctl.ports, (uint16_t)id);
 }
 
+/* Telemetry runs on its own thread: each command holds the lock while the ports are live. */
+static int
+vd_tel_enter(void)
+{
+	pthread_mutex_lock(&vd_ctl.lock);
+	if (!vd_ctl.live) {
+		pthread_mutex_unlock(&vd_ctl.lock);
+		return -ENODEV;
+	}
+	return 0;
+}
+
 static int
 vd_tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -247,11 +259,8 @@ vd_tel_ports(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	pthread_mutex_lock(&vd_ctl.lock);
-	if (!vd_ctl.live) {
-		pthread_mutex_unlock(&vd_ctl.lock);
+	if (vd_tel_enter() != 0)
 		return -ENODEV;
-	}
 	rte_tel_data_start_dict(d);
 	for (i = 0; i < vd_ctl.ports->nb; i++) {
 		if (!vd_ctl.ports->p[i].probed)
@@ -376,11 +385,8 @@ vd_tel_links(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	pthread_mutex_lock(&vd_ctl.lock);
-	if (!vd_ctl.live) {
-		pthread_mutex_unlock(&vd_ctl.lock);
+	if (vd_tel_enter() != 0)
 		return -ENODEV;
-	}
 	rte_tel_data_start_dict(d);
 	for (i = 0; i < vd_ctl.cfg->nb_links; i++) {
 		const struct vd_cfg_link *l = &vd_ctl.cfg->links[i];
@@ -416,11 +422,8 @@ vd_tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	RTE_SET_USED(cmd);
 	RTE_SET_USED(params);
-	pthread_mutex_lock(&vd_ctl.lock);
-	if (!vd_ctl.live) {
-		pthread_mutex_unlock(&vd_ctl.lock);
+	if (vd_tel_enter() != 0)
 		return -ENODEV;
-	}
 	rte_tel_data_start_dict(d);
 	for (l = 0; l < vd_ctl.nb_lcores; l++) {
 		const struct vd_fwd_lcore *lc = &vd_ctl.lcores[l];
