@@ -259,6 +259,7 @@ class Arm:
 		self.name = name
 		self.kind = kind  # net_vhost | pmd | daemon
 		self.args = args
+		self.plugin = None  # kind "pmd": the plugin copy this arm loads
 
 
 def eal_common(args, prefix, huge=True):
@@ -288,7 +289,7 @@ def launch_backend(arm, cfg, args, sock, tag, logdir):
 		argv = wrap + ["dpdk-testpmd", "--lcores", "0@0,1@1"] + eal_common(args, prefix, huge) + \
 		       ["--vdev", vdev] + testpmd_app_args(args, cfg)
 	elif arm.kind == "pmd":
-		so = args.plugin
+		so = arm.plugin or args.plugin
 		vdev = f"net_vhostd0,iface={sock},queues={q}"
 		argv = wrap + ["dpdk-testpmd", "--lcores", "0@0,1@1", "-d", so] + \
 		       eal_common(args, prefix, huge) + \
@@ -871,6 +872,9 @@ def main():
 			     "'proxy' = net_vhost again (proves the harness: the ratio must be ~1)")
 	ap.add_argument("--build", default=os.path.join(ROOT, "build"),
 			help="meson build dir holding pmd/librte_net_vhostd.so")
+	ap.add_argument("--baseline-build", default=None,
+			help="arm A is the net_vhostd plugin of this other build instead of "
+			     "rte_vhost: A/B of two vhostd builds (performance work)")
 	ap.add_argument("--out", default=os.path.join(HERE, "results"))
 	ap.add_argument("--label", default="", help="added to the result file names")
 	ap.add_argument("-v", "--verbose", action="store_true", help="print every measurement")
@@ -906,6 +910,12 @@ def main():
 				 "pass --build DIR, or --vhostd proxy")
 		arms.append(Arm("vhostd", "pmd", args))
 		args.plugin = private_copy(so)
+	if args.baseline_build:
+		so = os.path.join(args.baseline_build, "pmd", "librte_net_vhostd.so")
+		if not os.path.exists(so):
+			sys.exit(f"{so} not found: build the baseline first")
+		arms[0] = Arm("base", "pmd", args)
+		arms[0].plugin = private_copy(so, "base")
 
 	plan = build_plan(args)
 	stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -942,10 +952,11 @@ def main():
 	print(f"\nraw: {raw_csv}\nsummary: {sum_csv}\nplot: {png}\nlogs: {logdir}")
 
 
-def private_copy(so):
+def private_copy(so, sub="b"):
 	"""EAL refuses a -d plugin when any directory above it is world-writable
 	(/tmp is), so load a copy from a private directory under $HOME."""
-	d = os.path.join(os.path.expanduser("~"), ".cache", "vhostd-bench", str(os.getpid()))
+	top = os.path.join(os.path.expanduser("~"), ".cache", "vhostd-bench", str(os.getpid()))
+	d = os.path.join(top, sub)
 	os.makedirs(d, mode=0o700, exist_ok=True)
 	p = d
 	while p != "/":
@@ -954,7 +965,7 @@ def private_copy(so):
 		p = os.path.dirname(p)
 	dst = os.path.join(d, os.path.basename(so))
 	shutil.copy2(so, dst)
-	atexit.register(shutil.rmtree, d, True)
+	atexit.register(shutil.rmtree, top, True)
 	return dst
 
 

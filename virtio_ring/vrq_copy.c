@@ -331,13 +331,17 @@ vrq_hdr_from_mbuf_ol(struct vrq *q, const struct rte_mbuf *m, struct vrq_net_hdr
 }
 
 int
-vrq_copy_from_mbuf_chain(struct vrq *q, const struct vrq_net_hdr *hdr, const struct rte_mbuf *m,
-			 const struct vrq_iov *iov, uint16_t nb_iov)
+vrq_copy_from_mbuf_chain(struct vrq *q, const struct vrq_net_hdr *hdr, uint16_t num_buffers,
+			 const struct rte_mbuf *m, const struct vrq_iov *iov, uint16_t nb_iov)
 {
-	const uint8_t *src = (const uint8_t *)hdr;
+	struct vrq_net_hdr full = {0};
+	const uint8_t *src = (const uint8_t *)&full;
 	uint32_t left = q->hdr_len, off = 0, total = 0, n;
 	uint16_t i = 0;
 
+	if (hdr != NULL)
+		full = *hdr;
+	full.num_buffers = rte_cpu_to_le_16(num_buffers);
 	for (;;) {
 		while (left > 0) {
 			if (i == nb_iov)

@@ -270,6 +270,33 @@ vrq_split_publish(struct vrq *q, uint16_t used_idx)
 		vrq_notify_guest(q);
 }
 
+/*
+ * Before a burst of n chains: warm their descriptors, then the first lines
+ * of their buffers. The guest's core wrote all of these last, so each is a
+ * miss served by another core; asked for together, the misses overlap
+ * instead of stalling the burst one chain at a time (in a loopback at 64 B
+ * the RX copy's first store was 60-80 % of the backend's samples without
+ * this). Hints only: the avail slots and descriptors read here decide
+ * nothing; the burst reads each once more and checks that copy.
+ */
+static inline void
+vrq_split_prefetch(struct vrq *q, uint16_t n, bool write)
+{
+	uint16_t heads[VRQ_BURST_MAX], j, slot;
+	uint64_t addr;
+
+	n = RTE_MIN(n, (uint16_t)VRQ_BURST_MAX);
+	for (j = 0; j < n; j++) {
+		slot = (uint16_t)(q->last_avail_idx + j) & q->mask;
+		heads[j] = vrq_avail_ring(q->avail, slot) & q->mask;
+		rte_prefetch0(&q->desc[heads[j]]);
+	}
+	for (j = 0; j < n; j++) {
+		addr = __atomic_load_n(&q->desc[heads[j]].addr, __ATOMIC_RELAXED);
+		vrq_prefetch_buf(q, rte_le_to_cpu_64(addr), write);
+	}
+}
+
 /* The one read of avail->idx per burst; more than a ring ahead is a broken guest (2.7.6). */
 static inline int
 vrq_split_avail_count(struct vrq *q, uint16_t *nb_avail)
@@ -327,14 +354,12 @@ vrq_split_dequeue(struct vrq *q, struct rte_mempool *mp, struct rte_mbuf **pkts,
 		vrq_stat_add(q, VRQ_STAT_drop_nombuf, 1);
 		return 0;
 	}
+	vrq_split_prefetch(q, nb_pkts, false);
 	used_idx = q->last_used_idx;
 	head = vrq_avail_ring(q->avail, q->last_avail_idx & q->mask);
 	for (i = 0; i < nb_pkts; i++) {
-		if (i + 1 < nb_pkts) {
-			/* Read the next head now (once) and warm its descriptor. */
+		if (i + 1 < nb_pkts)
 			next_head = vrq_avail_ring(q->avail, (q->last_avail_idx + 1) & q->mask);
-			rte_prefetch0(&q->desc[next_head & q->mask]);
-		}
 		if (unlikely(head >= q->size)) {
 			vrq_fail(q, VRQ_STAT_err_head);
 			break;
@@ -384,7 +409,8 @@ vrq_split_rx_one(struct vrq *q, struct rte_mbuf *m, uint16_t avail_end, uint16_t
 	struct vrq_walk w;
 	int n, written;
 
-	while (cap < need) {
+	/* At least one buffer: need >= hdr_len > 0 (and the compiler sees iov filled). */
+	do {
 		if (q->last_avail_idx == avail_end) {
 			q->last_avail_idx = start; /* roll back this packet's reservations */
 			return VRQ_RX_NO_BUF;
@@ -426,10 +452,8 @@ vrq_split_rx_one(struct vrq *q, struct rte_mbuf *m, uint16_t avail_end, uint16_t
 			vrq_stat_add(q, VRQ_STAT_drop_oversize, 1);
 			return VRQ_RX_DONE;
 		}
-	}
-	vrq_hdr_from_mbuf(q, m, &hdr);
-	hdr.num_buffers = rte_cpu_to_le_16(nb_bufs);
-	written = vrq_copy_from_mbuf(q, &hdr, m, iov, nb_iov);
+	} while (cap < need);
+	written = vrq_copy_from_mbuf(q, vrq_hdr_from_mbuf(q, m, &hdr), nb_bufs, m, iov, nb_iov);
 	if (unlikely(written < 0)) {
 		/* Cannot happen with cap >= need; return the buffers empty rather than trust it. */
 		for (b = 0; b < nb_bufs; b++)
@@ -474,6 +498,7 @@ vrq_split_enqueue_common(struct vrq *q, struct rte_mbuf **pkts, uint16_t nb_pkts
 	if (unlikely(vrq_split_avail_count(q, &nb_avail) != 0))
 		return 0;
 	avail_end = (uint16_t)(q->last_avail_idx + nb_avail);
+	vrq_split_prefetch(q, RTE_MIN(nb_pkts, nb_avail), true);
 	used_idx = q->last_used_idx;
 	for (i = 0; i < nb_pkts; i++) {
 		if (i + 1 < nb_pkts)
