@@ -183,6 +183,10 @@ vrq_start(struct vrq *q, const struct vrq_setup *s)
 	q->mrg_rxbuf = mrg;
 	q->in_order = (s->features & VRQ_FBIT(VRQ_F_IN_ORDER)) != 0;
 	q->indirect = (s->features & VRQ_FBIT(VRQ_F_INDIRECT_DESC)) != 0;
+	q->tx_hdr_used =
+	    (s->features & (VRQ_FBIT(VRQ_F_NET_CSUM) | VRQ_FBIT(VRQ_F_NET_HOST_TSO4) |
+			    VRQ_FBIT(VRQ_F_NET_HOST_TSO6) | VRQ_FBIT(VRQ_F_NET_HOST_ECN) |
+			    VRQ_FBIT(VRQ_F_NET_HOST_UFO))) != 0;
 	/* 5.1.6: num_buffers is part of the header with VERSION_1 or MRG_RXBUF. */
 	q->hdr_len = (s->features & VRQ_FBIT(VRQ_F_VERSION_1)) || mrg ? sizeof(struct vrq_net_hdr)
 								      : VRQ_NET_HDR_LEN_LEGACY;

@@ -271,7 +271,7 @@ vrq_copy_to_mbuf_chain(struct vrq *q, const struct vrq_iov *iov, uint16_t nb_iov
 			left -= n;
 		}
 	}
-	if (hdr.flags != 0 || hdr.gso_type != VRQ_NET_HDR_GSO_NONE)
+	if (q->tx_hdr_used && (hdr.flags != 0 || hdr.gso_type != VRQ_NET_HDR_GSO_NONE))
 		return vrq_copy_hdr_apply(q, &hdr, m);
 	return 0;
 }

@@ -258,13 +258,20 @@ vrq_packed_desc_read(const struct vrq_packed_desc *d, uint16_t flags, struct vrq
 	out->flags = flags;
 }
 
-/* Packed: id and len first, then flags with release (2.8.6). */
+/*
+ * Packed: write a used descriptor (2.8.6: the driver must not see flags
+ * before id and len). len, id and flags are the descriptor's second eight
+ * bytes (8-aligned: rings are checked 16-aligned at setup), so one release
+ * store publishes the three together: the order holds trivially, and the
+ * store buffer gets one entry per completion instead of three (at 64 B the
+ * completions wait for lines the driver's core owns).
+ */
 static inline void
 vrq_packed_desc_complete(struct vrq_packed_desc *d, uint16_t id, uint32_t len, uint16_t flags)
 {
-	d->id = rte_cpu_to_le_16(id);
-	d->len = rte_cpu_to_le_32(len);
-	__atomic_store_n(&d->flags, rte_cpu_to_le_16(flags), __ATOMIC_RELEASE);
+	uint64_t w = (uint64_t)len | (uint64_t)id << 32 | (uint64_t)flags << 48;
+	static_assert(offsetof(struct vrq_packed_desc, len) == 8, "len, id, flags: bytes 8-15");
+	__atomic_store_n((uint64_t *)(void *)&d->len, rte_cpu_to_le_64(w), __ATOMIC_RELEASE);
 }
 
 static inline uint16_t

@@ -51,7 +51,11 @@ fx_setup(void **state)
 		return -1;
 	}
 	f->q->hdr_len = HDR;
-	f->q->features = VRQ_FBIT(VRQ_F_VERSION_1);
+	/* Host offloads negotiated: guest TX headers are read (vrq_start() sets tx_hdr_used). */
+	f->q->features = VRQ_FBIT(VRQ_F_VERSION_1) | VRQ_FBIT(VRQ_F_NET_CSUM) |
+			 VRQ_FBIT(VRQ_F_NET_HOST_TSO4) | VRQ_FBIT(VRQ_F_NET_HOST_TSO6) |
+			 VRQ_FBIT(VRQ_F_NET_HOST_ECN);
+	f->q->tx_hdr_used = true;
 	f->avail0 = rte_mempool_avail_count(mp);
 	*state = f;
 	return 0;
@@ -230,6 +234,36 @@ test_vrq_copy_tx_tso4(void **state)
 			 RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4);
 	assert_int_equal(m->tso_segsz, 1448);
 	assert_int_equal(m->l4_len, 20);
+	rte_pktmbuf_free(m);
+}
+
+/*
+ * No host offload negotiated (neither CSUM nor a HOST_* GSO feature): the
+ * header must be zero (5.1.6.2) and is not read, so whatever a driver puts
+ * there is ignored and the frame goes out as sent, with no offload flags.
+ */
+static void
+test_vrq_copy_tx_hdr_ignored_without_host_offloads(void **state)
+{
+	struct fx *f = *state;
+	struct rte_mbuf *m;
+
+	f->q->features = VRQ_FBIT(VRQ_F_VERSION_1);
+	f->q->tx_hdr_used = false;
+	/* Chain path (several buffers, several mbufs), then the one-buffer inline path. */
+	build(f, 4, IPPROTO_TCP, false, 8000);
+	set_hdr(f, VRQ_NET_HDR_F_NEEDS_CSUM, 0x77, 0, 60000, 60000); /* garbage */
+	assert_int_equal(to_mbuf(f, 1500, &m), 0);
+	assert_int_equal(m->ol_flags, 0);
+	assert_int_equal(m->pkt_len, f->len - HDR);
+	rte_pktmbuf_free(m);
+	build(f, 4, IPPROTO_TCP, false, 1000);
+	set_hdr(f, VRQ_NET_HDR_F_NEEDS_CSUM, 0x77, 0, 60000, 60000);
+	assert_int_equal(to_mbuf(f, 4096, &m), 0);
+	assert_int_equal(m->ol_flags, 0);
+	assert_int_equal(m->nb_segs, 1);
+	assert_int_equal(m->pkt_len, f->len - HDR);
+	assert_memory_equal(rte_pktmbuf_mtod(m, void *), f->frame + HDR, f->len - HDR);
 	rte_pktmbuf_free(m);
 }
 
@@ -537,6 +571,7 @@ main(void)
 	    T(test_vrq_copy_tx_csum_udp6_vlan),
 	    T(test_vrq_copy_tx_tso4),
 	    T(test_vrq_copy_tx_tso6_ecn),
+	    T(test_vrq_copy_tx_hdr_ignored_without_host_offloads),
 	    T(test_vrq_copy_tx_csum_sw_fallback),
 	    T(test_vrq_copy_tx_rejects_csum_beyond_packet),
 	    T(test_vrq_copy_tx_rejects_csum_offset_huge),

@@ -691,7 +691,8 @@ test_vrq_split_drop_logged_once_per_reason(void **state)
 	struct vrq_setup su;
 	char *text;
 
-	fx_start(f, RING, F_BASE);
+	/* CSUM: the header is read (without a host offload feature it is ignored). */
+	fx_start(f, RING, F_BASE | VRQ_FBIT(VRQ_F_NET_CSUM));
 	vrq_guest_split_desc_set(&f->s, 0, VRQ_GUEST_GAP_GPA, 64, 0, 0);
 	vrq_guest_split_desc_set(&f->s, 1, VRQ_GUEST_GAP_GPA, 64, 0, 0);
 	vrq_guest_split_avail_push(&f->s, 0);
