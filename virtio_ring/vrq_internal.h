@@ -338,27 +338,46 @@ vrq_hdr_load(struct vrq_net_hdr *hdr, const void *src, uint32_t hlen)
 /*
  * Store the guest RX header into one guest buffer that holds it whole: the
  * offload fields of hdr (NULL: none, all zero), then num_buffers when the
- * header has it (hlen 12). The words are stored from registers, never
- * loaded back from a struct just written field by field: such a load
- * cannot be forwarded from the narrower stores, waits until they reach the
- * cache, and so behind every older store of the burst, whose guest lines
- * the guest's core owns (a 64 B loopback spent 60-90 % of its time there).
+ * header has it (hlen 12).
+ *
+ * Each word is compared with what the buffer already holds and stored only
+ * when it differs. A recycled guest buffer usually holds this very header
+ * (zero offloads, num_buffers 1 from its previous trip), and the header sits
+ * in the cache line before the frame's: leaving it untouched saves a store
+ * to a line the guest's core owns, i.e. one ownership transfer per packet
+ * (in-launch A/B, packed loopback 64 B: +14 % to +37 % in fast windows).
+ *
+ * The words are built in registers, never loaded back from a struct just
+ * written field by field: such a load cannot be forwarded from the narrower
+ * stores and waits until every older store of the burst reaches the cache
+ * (that stall was 60-90 % of a 64 B loopback's samples).
  */
 static inline void
 vrq_hdr_store(void *dst, const struct vrq_net_hdr *hdr, uint16_t num_buffers, uint32_t hlen)
 {
 	uint8_t *d = (uint8_t *)dst;
-	uint64_t lo = 0;
-	uint16_t csum_offset = 0, nb = rte_cpu_to_le_16(num_buffers);
+	uint64_t lo = 0, cur_lo;
+	uint16_t csum_offset = 0, cur16;
+	uint32_t hi, cur_hi;
 
 	if (unlikely(hdr != NULL)) {
 		memcpy(&lo, hdr, sizeof(lo));
-		csum_offset = hdr->csum_offset;
+		csum_offset = rte_le_to_cpu_16(hdr->csum_offset);
 	}
-	memcpy(d, &lo, sizeof(lo));
-	memcpy(d + offsetof(struct vrq_net_hdr, csum_offset), &csum_offset, sizeof(csum_offset));
-	if (likely(hlen == sizeof(struct vrq_net_hdr)))
-		memcpy(d + offsetof(struct vrq_net_hdr, num_buffers), &nb, sizeof(nb));
+	memcpy(&cur_lo, d, sizeof(cur_lo));
+	if (cur_lo != lo)
+		memcpy(d, &lo, sizeof(lo));
+	if (likely(hlen == sizeof(struct vrq_net_hdr))) {
+		hi = rte_cpu_to_le_32((uint32_t)csum_offset | (uint32_t)num_buffers << 16);
+		memcpy(&cur_hi, d + sizeof(lo), sizeof(cur_hi));
+		if (cur_hi != hi)
+			memcpy(d + sizeof(lo), &hi, sizeof(hi));
+	} else {
+		csum_offset = rte_cpu_to_le_16(csum_offset);
+		memcpy(&cur16, d + sizeof(lo), sizeof(cur16));
+		if (cur16 != csum_offset)
+			memcpy(d + sizeof(lo), &csum_offset, sizeof(csum_offset));
+	}
 }
 
 /*

@@ -508,6 +508,40 @@ test_vrq_copy_rx_hdr_data_valid(void **state)
 }
 
 /* Header + 3-segment mbuf into 7-byte guest buffers, each range dirty-logged. */
+/* Guest RX header: right bytes whatever the buffer held, nothing past the header. */
+static void
+test_vrq_hdr_store_any_prior_content(void **state)
+{
+	struct vrq_net_hdr want = {0}, h = {1,
+					    4,
+					    rte_cpu_to_le_16(54),
+					    rte_cpu_to_le_16(1448),
+					    rte_cpu_to_le_16(34),
+					    rte_cpu_to_le_16(16),
+					    0};
+	uint8_t buf[16];
+
+	(void)state;
+	want.num_buffers = rte_cpu_to_le_16(3);
+	memset(buf, 0xee, sizeof(buf));
+	vrq_hdr_store(buf, NULL, 3, HDR);
+	assert_memory_equal(buf, &want, HDR);
+	assert_int_equal(buf[HDR], 0xee);
+	vrq_hdr_store(buf, NULL, 3, HDR); /* already right: left as is */
+	assert_memory_equal(buf, &want, HDR);
+	vrq_hdr_store(buf, NULL, 1, HDR); /* only num_buffers differs */
+	want.num_buffers = rte_cpu_to_le_16(1);
+	assert_memory_equal(buf, &want, HDR);
+	vrq_hdr_store(buf, &h, 2, HDR); /* offload fields */
+	h.num_buffers = rte_cpu_to_le_16(2);
+	assert_memory_equal(buf, &h, HDR);
+	memset(buf, 0xee, sizeof(buf));
+	vrq_hdr_store(buf, NULL, 1, VRQ_NET_HDR_LEN_LEGACY); /* legacy: no num_buffers */
+	memset(&want, 0, sizeof(want));
+	assert_memory_equal(buf, &want, VRQ_NET_HDR_LEN_LEGACY);
+	assert_int_equal(buf[VRQ_NET_HDR_LEN_LEGACY], 0xee);
+}
+
 static void
 test_vrq_copy_from_mbuf_scattered_and_logged(void **state)
 {
@@ -572,6 +606,7 @@ main(void)
 	    T(test_vrq_copy_tx_tso4),
 	    T(test_vrq_copy_tx_tso6_ecn),
 	    T(test_vrq_copy_tx_hdr_ignored_without_host_offloads),
+	    T(test_vrq_hdr_store_any_prior_content),
 	    T(test_vrq_copy_tx_csum_sw_fallback),
 	    T(test_vrq_copy_tx_rejects_csum_beyond_packet),
 	    T(test_vrq_copy_tx_rejects_csum_offset_huge),
