@@ -166,10 +166,12 @@ vrq_prefetch_write(const void *p)
 }
 
 /*
- * Warm the first bytes of a guest buffer (the virtio-net header and the
- * start of the frame, where the copy begins). A hint from a descriptor
- * read that decides nothing: an address that does not translate is simply
- * not prefetched.
+ * Warm the first bytes of a guest buffer: the line where the frame starts
+ * (after the virtio-net header), for write on guest RX; the header's line
+ * only when it will be read (guest TX with host offloads, and guest RX,
+ * where vrq_hdr_store() compares before it stores: that line is read, not
+ * taken exclusive). A hint from a descriptor read that decides nothing: an
+ * address that does not translate is simply not prefetched.
  */
 static inline void
 vrq_prefetch_buf(struct vrq *q, uint64_t gpa, bool write)
@@ -177,19 +179,16 @@ vrq_prefetch_buf(struct vrq *q, uint64_t gpa, bool write)
 	uint64_t len = 2 * RTE_CACHE_LINE_SIZE;
 	const char *p = vrq_xlate(q, gpa, &len);
 
-	if (p == NULL)
+	if (p == NULL || len <= q->hdr_len)
 		return;
-	if (write)
-		vrq_prefetch_write(p);
-	else
+	if (write) {
 		rte_prefetch0(p);
-	if (len < RTE_CACHE_LINE_SIZE)
-		return;
-	/* An unaligned header ends in the line where the frame begins. */
-	if (write)
-		vrq_prefetch_write(p + RTE_CACHE_LINE_SIZE - 1);
-	else
-		rte_prefetch0(p + RTE_CACHE_LINE_SIZE - 1);
+		vrq_prefetch_write(p + q->hdr_len);
+	} else {
+		if (q->tx_hdr_used)
+			rte_prefetch0(p);
+		rte_prefetch0(p + q->hdr_len);
+	}
 }
 
 /*
