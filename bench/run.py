@@ -308,7 +308,7 @@ def launch_frontend(cfg, args, sock, tag, arm_name, logdir):
 	log = os.path.join(logdir, f"{tag}-{arm_name}-fe.log")
 	vdev = (f"net_virtio_user0,path={sock},queues={cfg.queues},queue_size={args.ring_size},"
 		f"packed_vq={1 if cfg.ring == 'packed' else 0},mrg_rxbuf={1 if cfg.mrg else 0},"
-		f"in_order=0")
+		f"in_order={getattr(args, 'in_order', 0)}")
 	argv = ["dpdk-testpmd", "--lcores", "0@1,1@0"] + eal_common(args, prefix) + \
 	       ["--vdev", vdev] + testpmd_app_args(args, cfg)
 	fe = Proc(f"{arm_name}-fe", argv, log)
@@ -913,6 +913,9 @@ def main():
 			     "'proxy' = net_vhost again (proves the harness: the ratio must be ~1)")
 	ap.add_argument("--build", default=os.path.join(ROOT, "build"),
 			help="meson build dir holding pmd/librte_net_vhostd.so")
+	ap.add_argument("--in-order", type=int, default=0, choices=[0, 1],
+			help="virtio-user in_order= (VIRTIO_F_IN_ORDER offered by both arms; "
+			     "virtio-user's own default is 1)")
 	ap.add_argument("--baseline-build", default=None,
 			help="arm A is the net_vhostd plugin of this other build instead of "
 			     "rte_vhost: A/B of two vhostd builds (performance work)")
