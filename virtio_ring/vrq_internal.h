@@ -147,6 +147,16 @@ hit:
 	return (void *)(uintptr_t)(r->hva + (gpa - r->gpa));
 }
 
+/* [gpa, gpa + len) as one host range, or NULL when it is not mapped in one piece. */
+static inline void *
+vrq_xlate_whole(struct vrq *q, uint64_t gpa, uint32_t len)
+{
+	uint64_t n = len;
+	void *hva = vrq_xlate(q, gpa, &n); /* NULL on overflow or outside memory */
+
+	return n == len ? hva : NULL;
+}
+
 /*
  * Ask for the cache line at p in a writable state: we are about to store to
  * it (guest RX buffers, last written by the guest's core).
@@ -385,8 +395,9 @@ vrq_hdr_store(void *dst, const struct vrq_net_hdr *hdr, uint16_t num_buffers, ui
  *
  * Inline fast path: header and frame in one buffer, frame within one mbuf
  * (what virtio-user and a Linux guest post for any frame up to the mbuf
- * size), header without offload requests: one bounds check, one header
- * load, one copy, no call (bench/README.md, "Performance work").
+ * size), header without offload requests: one bounds check, one copy,
+ * the header loaded only when host offloads were negotiated, no call
+ * (bench/README.md, "Performance work").
  */
 static inline int
 vrq_copy_to_mbuf(struct vrq *q, const struct vrq_iov *iov, uint16_t nb_iov, struct rte_mempool *mp,
@@ -402,21 +413,20 @@ vrq_copy_to_mbuf(struct vrq *q, const struct vrq_iov *iov, uint16_t nb_iov, stru
 	if (unlikely(len <= hlen || len - hlen > rte_pktmbuf_tailroom(m)))
 		return vrq_copy_to_mbuf_chain(q, iov, nb_iov, mp, m);
 	src = (const uint8_t *)iov[0].hva;
-	if (likely(!q->tx_hdr_used)) {
-		rte_memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len), src + hlen,
-			   len - hlen);
-		m->data_len = (uint16_t)(m->data_len + len - hlen);
-		m->pkt_len += len - hlen;
-		return 0;
-	}
-	vrq_hdr_load(&hdr, src, hlen);
 	rte_memcpy(rte_pktmbuf_mtod_offset(m, uint8_t *, m->data_len), src + hlen, len - hlen);
 	m->data_len = (uint16_t)(m->data_len + len - hlen);
 	m->pkt_len += len - hlen;
+	if (likely(!q->tx_hdr_used))
+		return 0;
+	vrq_hdr_load(&hdr, src, hlen);
 	if (likely(hdr.flags == 0 && hdr.gso_type == VRQ_NET_HDR_GSO_NONE))
 		return 0;
 	return vrq_copy_hdr_apply(q, &hdr, m);
 }
+
+/* mbuf flags that show in the guest RX header (see vrq_hdr_from_mbuf_ol()). */
+#define VRQ_RX_HDR_OL_FLAGS \
+	(RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_RX_L4_CKSUM_MASK)
 
 /*
  * Guest RX: the virtio-net header's offload fields for m. NULL for a packet
@@ -426,8 +436,7 @@ vrq_copy_to_mbuf(struct vrq *q, const struct vrq_iov *iov, uint16_t nb_iov, stru
 static inline const struct vrq_net_hdr *
 vrq_hdr_from_mbuf(struct vrq *q, const struct rte_mbuf *m, struct vrq_net_hdr *hdr)
 {
-	if (likely(!(m->ol_flags & (RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG |
-				    RTE_MBUF_F_RX_L4_CKSUM_MASK))))
+	if (likely(!(m->ol_flags & VRQ_RX_HDR_OL_FLAGS)))
 		return NULL;
 	vrq_hdr_from_mbuf_ol(q, m, hdr);
 	return hdr;
@@ -460,6 +469,18 @@ vrq_copy_from_mbuf(struct vrq *q, const struct vrq_net_hdr *hdr, uint16_t num_bu
 	if (unlikely(q->log != NULL))
 		vrq_log_write(q, iov[0].gpa, total);
 	return (int)total;
+}
+
+/*
+ * Guest RX fast path of both layouts (vrq_split_rx_fast(),
+ * vrq_packed_rx_fast()), its packet side: a one-segment frame that needs
+ * neither header offload fields nor software offloads, and no dirty log.
+ */
+static inline bool
+vrq_rx_fast_ok(const struct vrq *q, const struct rte_mbuf *m)
+{
+	return m->next == NULL && q->log == NULL &&
+	       !(m->ol_flags & (q->sw_ol_mask | VRQ_RX_HDR_OL_FLAGS));
 }
 
 /* Outcome of placing one packet in guest RX buffers (both layouts). */

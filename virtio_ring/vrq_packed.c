@@ -313,7 +313,6 @@ vrq_packed_walk(struct vrq *q, uint16_t want_write, struct vrq_iov *iov, uint16_
 {
 	uint16_t idx = q->last_avail_idx, flags;
 	struct vrq_packed_desc d;
-	uint64_t n;
 	void *hva;
 
 	flags = vrq_packed_flags_acquire(&q->desc_packed[idx]);
@@ -329,10 +328,9 @@ vrq_packed_walk(struct vrq *q, uint16_t want_write, struct vrq_iov *iov, uint16_
 	c->id = d.id;
 	c->nb_desc = 1;
 	c->why = VRQ_STAT_MAX;
-	n = d.len;
-	hva = vrq_xlate(q, d.addr, &n); /* NULL on overflow or outside memory */
-	if (likely(hva != NULL && n == d.len && d.len != 0 &&
-		   (flags & VRQ_DESC_F_WRITE) == want_write && nb_iov_max > 0)) {
+	hva = vrq_xlate_whole(q, d.addr, d.len);
+	if (likely(hva != NULL && d.len != 0 && (flags & VRQ_DESC_F_WRITE) == want_write &&
+		   nb_iov_max > 0)) {
 		iov[0].hva = hva;
 		iov[0].len = d.len;
 		iov[0].gpa = d.addr;
@@ -722,12 +720,10 @@ vrq_packed_rx_fast(struct vrq *q, const struct rte_mbuf *m, struct vrq_packed_us
 	uint16_t idx = q->last_avail_idx, flags, id;
 	const struct vrq_packed_desc *d = &q->desc_packed[idx];
 	uint32_t hlen = q->hdr_len, len, need = hlen + m->data_len;
-	uint64_t addr, n;
+	uint64_t addr;
 	uint8_t *dst;
 
-	if (unlikely(m->next != NULL || u->n == VRQ_PACKED_USED_MAX || q->log != NULL ||
-		     (m->ol_flags & (q->sw_ol_mask | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG |
-				     RTE_MBUF_F_RX_L4_CKSUM_MASK))))
+	if (unlikely(u->n == VRQ_PACKED_USED_MAX || !vrq_rx_fast_ok(q, m)))
 		return false;
 	flags = vrq_packed_flags_acquire(d);
 	if (unlikely(!vrq_packed_is_avail(flags, q->avail_wrap) ||
@@ -737,11 +733,10 @@ vrq_packed_rx_fast(struct vrq *q, const struct rte_mbuf *m, struct vrq_packed_us
 	addr = rte_le_to_cpu_64(__atomic_load_n(&d->addr, __ATOMIC_RELAXED));
 	len = rte_le_to_cpu_32(__atomic_load_n(&d->len, __ATOMIC_RELAXED));
 	id = rte_le_to_cpu_16(__atomic_load_n(&d->id, __ATOMIC_RELAXED));
-	n = len;
 	if (unlikely(id >= q->size || len < need))
 		return false;
-	dst = vrq_xlate(q, addr, &n);
-	if (unlikely(dst == NULL || n != len))
+	dst = vrq_xlate_whole(q, addr, len);
+	if (unlikely(dst == NULL))
 		return false;
 	vrq_hdr_store(dst, NULL, 1, hlen);
 	rte_memcpy(dst + hlen, rte_pktmbuf_mtod(m, const void *), m->data_len);

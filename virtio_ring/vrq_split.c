@@ -87,6 +87,22 @@ vrq_split_iov_add(struct vrq *q, uint64_t gpa, uint64_t len, struct vrq_iov *iov
 	return nb_iov;
 }
 
+/* A data descriptor's own rules: not empty, and the chain's one direction. */
+static inline bool
+vrq_split_buf_ok(const struct vrq_desc *d, uint16_t want_write, struct vrq_walk *w)
+{
+	if (unlikely(d->len == 0)) {
+		w->why = VRQ_STAT_err_zero_len;
+		return false;
+	}
+	/* TX chains are all device-readable, RX chains all device-writable. */
+	if (unlikely((d->flags & VRQ_DESC_F_WRITE) != want_write)) {
+		w->why = VRQ_STAT_err_order;
+		return false;
+	}
+	return true;
+}
+
 /*
  * Walk the rest of a chain whose first descriptor (*first, read once from
  * the ring by the caller, its index checked) needs more than the one-buffer
@@ -145,15 +161,8 @@ vrq_split_walk(struct vrq *q, const struct vrq_desc *first, uint16_t want_write,
 			idx = 0;
 			hops = 0;
 		} else {
-			if (unlikely(d.len == 0)) {
-				w->why = VRQ_STAT_err_zero_len;
+			if (unlikely(!vrq_split_buf_ok(&d, want_write, w)))
 				return -1;
-			}
-			/* TX chains are all device-readable, RX chains all device-writable. */
-			if (unlikely((d.flags & VRQ_DESC_F_WRITE) != want_write)) {
-				w->why = VRQ_STAT_err_order;
-				return -1;
-			}
 			nb_iov = vrq_split_iov_add(q, d.addr, d.len, iov, nb_iov, nb_iov_max, w);
 			if (unlikely(nb_iov < 0))
 				return -1;
@@ -193,24 +202,16 @@ vrq_split_walk_head(struct vrq *q, uint16_t head, uint16_t want_write, struct vr
 		    uint16_t nb_iov_max, struct vrq_walk *w)
 {
 	struct vrq_desc d;
-	uint64_t n;
 	void *hva;
 
 	vrq_desc_read(&q->desc[head], &d);
 	if (unlikely(d.flags & (VRQ_DESC_F_NEXT | VRQ_DESC_F_INDIRECT)))
 		return vrq_split_walk(q, &d, want_write, iov, nb_iov_max, w);
-	if (unlikely(d.len == 0)) {
-		w->why = VRQ_STAT_err_zero_len;
+	if (unlikely(!vrq_split_buf_ok(&d, want_write, w)))
 		return -1;
-	}
-	if (unlikely((d.flags & VRQ_DESC_F_WRITE) != want_write)) {
-		w->why = VRQ_STAT_err_order;
-		return -1;
-	}
 	w->total = d.len;
-	n = d.len;
-	hva = vrq_xlate(q, d.addr, &n); /* NULL on overflow or outside memory */
-	if (likely(hva != NULL && n == d.len && nb_iov_max > 0)) {
+	hva = vrq_xlate_whole(q, d.addr, d.len);
+	if (likely(hva != NULL && nb_iov_max > 0)) {
 		iov[0].hva = hva;
 		iov[0].len = d.len;
 		iov[0].gpa = d.addr;
@@ -497,12 +498,9 @@ vrq_split_rx_fast(struct vrq *q, const struct rte_mbuf *m, uint16_t avail_end, u
 	uint32_t hlen = q->hdr_len, need = hlen + m->data_len;
 	uint16_t head;
 	struct vrq_desc d;
-	uint64_t n;
 	uint8_t *dst;
 
-	if (unlikely(q->last_avail_idx == avail_end || m->next != NULL || q->log != NULL ||
-		     (m->ol_flags & (q->sw_ol_mask | RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG |
-				     RTE_MBUF_F_RX_L4_CKSUM_MASK))))
+	if (unlikely(q->last_avail_idx == avail_end || !vrq_rx_fast_ok(q, m)))
 		return false;
 	head = vrq_avail_ring(q->avail, q->last_avail_idx & q->mask);
 	if (unlikely(head >= q->size))
@@ -512,9 +510,8 @@ vrq_split_rx_fast(struct vrq *q, const struct rte_mbuf *m, uint16_t avail_end, u
 			 VRQ_DESC_F_WRITE ||
 		     d.len < need))
 		return false;
-	n = d.len;
-	dst = vrq_xlate(q, d.addr, &n);
-	if (unlikely(dst == NULL || n != d.len))
+	dst = vrq_xlate_whole(q, d.addr, d.len);
+	if (unlikely(dst == NULL))
 		return false;
 	vrq_hdr_store(dst, NULL, 1, hlen);
 	rte_memcpy(dst + hlen, rte_pktmbuf_mtod(m, const void *), m->data_len);
