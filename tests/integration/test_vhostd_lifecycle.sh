@@ -35,18 +35,25 @@ fail() {
 	fails=$((fails + 1))
 }
 
-write_conf() { # write_conf FILE PREFIX SOCKET
-	cat >"$1" <<EOC
+conf_head() { # conf_head PREFIX SOCKET: EAL and datapath sections, the vhost-user port
+	cat <<EOC
 [eal]
 lcores = ${cpus[0]},${cpus[1]}
-file-prefix = $2
+file-prefix = $1
 in-memory = yes
 memory = 64
 [datapath]
 mbufs = 4095
 [port vm]
 type = vhost-user
-path = $3
+path = $2
+EOC
+}
+
+write_conf() { # write_conf FILE PREFIX SOCKET
+	{
+		conf_head "$2" "$3"
+		cat <<EOC
 perm = 0660
 [port null]
 type = vdev
@@ -55,6 +62,7 @@ vdev = net_null_$2
 a = vm
 b = null
 EOC
+	} >"$1"
 }
 
 wait_for() { # wait_for SECONDS COMMAND...: poll until the command succeeds
@@ -148,17 +156,8 @@ tap_cases() {
 	log=$work/tap.log
 	# net_tap names a mempool "mp_<device>" (25 characters at most): keep it short.
 	tap_conf() { # tap_conf PREFIX MTU|'' DEVICE-SUFFIX
+		conf_head "$1" "$work/tap-vm.sock"
 		cat <<EOC
-[eal]
-lcores = ${cpus[0]},${cpus[1]}
-file-prefix = $1
-in-memory = yes
-memory = 64
-[datapath]
-mbufs = 4095
-[port vm]
-type = vhost-user
-path = $work/tap-vm.sock
 [port tap]
 type = vdev
 vdev = net_tap_$3,iface=$tap
