@@ -518,10 +518,7 @@ def run_launch_daemon(arm, cfg, args, rnd, logdir, matrix):
 			r["clean"] = int(min(r["be_cpu"], r["fe_cpu"]) >= args.clean_cpu)
 			rows.append(r)
 			if args.verbose:
-				print(f"    {arm.name:9} {cfg.key():18} {scen:8} {size:5}  "
-				      f"{r['mpps']:7.3f} Mpps  loss={r['loss']} full={r['gen_full_pct']}% "
-				      f"limit={r['limit']} cpu be/fe={r['be_cpu']:.2f}/{r['fe_cpu']:.2f} "
-				      f"B/pkt={r['sink_bytes_per_pkt']}", flush=True)
+				print_measurement(arm, cfg, scen, size, r)
 		except RuntimeError as e:
 			print(f"  !! {arm.name} {cfg.key()} {scen} {size} round {rnd}: {e}", file=sys.stderr,
 			      flush=True)
@@ -532,6 +529,13 @@ def run_launch_daemon(arm, cfg, args, rnd, logdir, matrix):
 			if os.path.exists(sock):
 				os.unlink(sock)
 	return rows
+
+
+def print_measurement(arm, cfg, scen, size, r):
+	print(f"    {arm.name:9} {cfg.key():18} {scen:8} {size:5}  "
+	      f"{r['mpps']:7.3f} Mpps  loss={r['loss']} full={r['gen_full_pct']}% "
+	      f"limit={r['limit']} cpu be/fe={r['be_cpu']:.2f}/{r['fe_cpu']:.2f} "
+	      f"B/pkt={r['sink_bytes_per_pkt']}", flush=True)
 
 
 def run_launch(arm, cfg, args, rnd, logdir, matrix):
@@ -557,10 +561,7 @@ def run_launch(arm, cfg, args, rnd, logdir, matrix):
 				  "size": size, "launch": tag})
 			rows.append(r)
 			if args.verbose:
-				print(f"    {arm.name:9} {cfg.key():18} {scen:8} {size:5}  "
-				      f"{r['mpps']:7.3f} Mpps  loss={r['loss']} full={r['gen_full_pct']}% "
-				      f"limit={r['limit']} cpu be/fe={r['be_cpu']:.2f}/{r['fe_cpu']:.2f} "
-				      f"B/pkt={r['sink_bytes_per_pkt']}", flush=True)
+				print_measurement(arm, cfg, scen, size, r)
 		# Driver counters (error reasons) land in the launch logs for diagnosis.
 		for p in (be, fe):
 			p.cmd("show port xstats all")
@@ -577,12 +578,10 @@ def run_launch(arm, cfg, args, rnd, logdir, matrix):
 
 # ---------------------------------------------------------------- statistics
 
-def classify_launches(rows):
-	"""Mark each launch fast or slow, per arm: the modes are 2-5x apart.
-
-	A launch's score is the median over its scenarios of rate / best rate of that
-	scenario for that arm. Sorted scores split at the largest gap if that gap is
-	more than 1.4x; otherwise every launch is one mode ("fast")."""
+def score_launches(rows):
+	"""A launch's score, kept in the raw CSV as launch_score: the median over its
+	figures of rate / best rate of that figure for that arm (how fast the launch
+	ran as a whole; the fast/slow split is per figure, classify_measurements())."""
 	launches = {}
 	for r in rows:
 		launches.setdefault((r["arm"], r["launch"]), []).append(r)
@@ -590,27 +589,15 @@ def classify_launches(rows):
 	for r in rows:
 		k = (r["arm"], r["ring"], r["mrg"], r["queues"], r["scenario"], r["size"])
 		best[k] = max(best.get(k, 0.0), r["mpps"])
-	scores = {}
-	for lk, lrows in launches.items():
-		rel = [r["mpps"] / best[(r["arm"], r["ring"], r["mrg"], r["queues"], r["scenario"],
-					  r["size"])]
-		       for r in lrows if best[(r["arm"], r["ring"], r["mrg"], r["queues"], r["scenario"],
-					       r["size"])] > 0]
-		scores[lk] = statistics.median(rel) if rel else 0.0
-	for arm in {k[0] for k in scores}:
-		s = sorted(v for k, v in scores.items() if k[0] == arm)
-		cut = 0.0
-		gap = 1.0
-		for lo, hi in zip(s, s[1:]):
-			if lo > 0 and hi / lo > gap:
-				gap, cut = hi / lo, hi
-		if gap < 1.4:
-			cut = 0.0
-		for lk, v in scores.items():
-			if lk[0] == arm:
-				for r in launches[lk]:
-					r["mode"] = "fast" if v >= cut else "slow"
-					r["launch_score"] = round(v, 3)
+	for lrows in launches.values():
+		rel = []
+		for r in lrows:
+			b = best[(r["arm"], r["ring"], r["mrg"], r["queues"], r["scenario"], r["size"])]
+			if b > 0:
+				rel.append(r["mpps"] / b)
+		v = statistics.median(rel) if rel else 0.0
+		for r in lrows:
+			r["launch_score"] = round(v, 3)
 
 
 def classify_measurements(rows):
@@ -621,7 +608,7 @@ def classify_measurements(rows):
 	windows of one launch with the flag in the same state; it is drawn each time
 	forwarding starts. So the split is per figure (arm, ring, mrg, queues,
 	scenario, size): its rates sorted, cut at the largest gap if that gap is more
-	than 1.4x, above the cut "fast". The launch score stays in the CSV."""
+	than 1.4x, above the cut "fast"."""
 	groups = {}
 	for r in rows:
 		k = (r["arm"], r["ring"], r["mrg"], r["queues"], r["scenario"], r["size"])
@@ -862,7 +849,8 @@ def selftest():
 					     "loss": 0 if rnd else 5, "gen_full_pct": 0.0, "limit": "be",
 					     "clean": int(rnd % 2 == 0), "mpps_per_cpu": 1.0,
 					     "be_cpu": 1.0, "fe_cpu": 1.0, "bad_len": 0})
-	classify_launches(rows)
+	score_launches(rows)
+	classify_measurements(rows)
 	for r in rows:
 		want = "slow" if r["round"] in slow[r["arm"]] else "fast"
 		assert r["mode"] == want, (r["arm"], r["round"], r["mode"])
@@ -984,7 +972,7 @@ def main():
 				rows += run_launch(arm, cfg, args, rnd, logdir, matrix)
 	if not rows:
 		sys.exit("no measurement succeeded; see the logs in " + logdir)
-	classify_launches(rows)
+	score_launches(rows)
 	classify_measurements(rows)
 	summary = summarize(rows, arms)
 	raw_csv = os.path.join(args.out, f"raw-{name}.csv")
@@ -1016,6 +1004,7 @@ def resummarize(args):
 	summary = summarize(rows, arms)
 	base = os.path.basename(args.resummarize).replace("raw-", "", 1).rsplit(".", 1)[0]
 	name = base + "-re"
+	os.makedirs(args.out, exist_ok=True)
 	sum_csv = os.path.join(args.out, f"summary-{name}.csv")
 	png = os.path.join(args.out, f"mpps-{name}.png")
 	write_csv(sum_csv, summary)
