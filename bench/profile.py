@@ -203,6 +203,9 @@ def main():
 	ap.add_argument("--seconds", type=float, default=5.0)
 	ap.add_argument("--freq", type=int, default=4999)
 	ap.add_argument("--top", type=int, default=30)
+	ap.add_argument("--side", default="backend", choices=["backend", "frontend"],
+			help="whose forwarding thread perf samples: the backend's, or the virtio-user "
+			     "testpmd's (where a figure is limited by the frontend, 'lim fe')")
 	ap.add_argument("--callgrind", action="store_true",
 			help="run the backend under valgrind --tool=callgrind and report instructions "
 			     "per packet (rates under valgrind mean nothing; Ir/packet does)")
@@ -223,6 +226,8 @@ def main():
 	sock = os.path.join(logdir, "prof.sock")
 	stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
 	name = f"profile-{stamp}-{args.arm}-{args.scenario}-{args.ring}-{args.size}"
+	if args.side == "frontend":
+		name += "-fe"
 	os.makedirs(args.out, exist_ok=True)
 	data = os.path.join(logdir, "perf.data")
 	cg = os.path.join(logdir, "callgrind.out")
@@ -244,7 +249,7 @@ def main():
 		# measure() drained and stopped everything: restart the scenario for perf.
 		start_scenario(args, be, fe)
 		time.sleep(0.5)
-		tid = run.fwd_tid(be)
+		tid = run.fwd_tid(be if args.side == "backend" else fe)
 		subprocess.run(["perf", "record", "-q", "-e", "cpu-clock", "-F", str(args.freq),
 				"-t", str(tid), "-o", data, "--", "sleep", str(args.seconds)], check=True)
 		rep = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children",

@@ -81,6 +81,15 @@ vrq_free(struct vrq *q)
 	rte_free(q);
 }
 
+/* Forget the cached region (a new table, or none). */
+static void
+vrq_xlate_reset(struct vrq *q)
+{
+	q->xl_gpa = 0;
+	q->xl_size = 0;
+	q->xl_delta = 0;
+}
+
 void
 vrq_lock(struct vrq *q)
 {
@@ -195,7 +204,7 @@ vrq_start(struct vrq *q, const struct vrq_setup *s)
 	q->fail_logged = false;
 	q->drop_logged = 0;
 	q->notify_dead = false;
-	q->mem_hint = 0;
+	vrq_xlate_reset(q);
 	if (packed) {
 		q->dequeue = vrq_packed_dequeue;
 		q->enqueue = mrg ? vrq_packed_enqueue_mrg : vrq_packed_enqueue;
@@ -242,7 +251,35 @@ void
 vrq_set_mem(struct vrq *q, const struct vrq_mem *mem)
 {
 	q->mem = mem;
-	q->mem_hint = 0;
+	vrq_xlate_reset(q);
+}
+
+/*
+ * vrq_xlate() outside the cached region: find the region, cache it, clamp
+ * *len to its end. The table's regions do not overflow (vhost/ checks
+ * them), so the cached one never wraps.
+ */
+void *
+vrq_xlate_slow(struct vrq *q, uint64_t gpa, uint64_t *len)
+{
+	const struct vrq_mem *mem = q->mem;
+	const struct vrq_mem_region *r;
+	uint32_t i;
+
+	if (unlikely(mem == NULL || gpa + *len < gpa))
+		return NULL;
+	for (i = 0; i < mem->nb_regions; i++) {
+		r = &mem->regions[i];
+		if (gpa - r->gpa < r->size) {
+			q->xl_gpa = r->gpa;
+			q->xl_size = r->size;
+			q->xl_delta = r->hva - r->gpa;
+			if (*len > r->size - (gpa - r->gpa))
+				*len = r->size - (gpa - r->gpa);
+			return (void *)(uintptr_t)(r->hva + (gpa - r->gpa));
+		}
+	}
+	return NULL;
 }
 
 void

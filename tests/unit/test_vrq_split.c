@@ -186,6 +186,58 @@ test_vrq_split_tx_single(void **state)
 	assert_no_leak(f);
 }
 
+/*
+ * A new memory table takes effect at the next burst. The queue caches the
+ * region that translated last; vrq_set_mem() must forget it, or the backend
+ * keeps reading (and writing) a mapping the frontend has replaced.
+ */
+static void
+test_vrq_split_tx_mem_replaced(void **state)
+{
+	struct fx *f = *state;
+	struct vrq_mem *m2 = malloc(sizeof(*m2));
+	uint8_t *copy[VRQ_GUEST_REGIONS_MAX] = {0}, *fr;
+	uint64_t gpa;
+	uint32_t r;
+	int head;
+
+	assert_non_null(m2);
+	fx_start(f, RING, F_BASE);
+	assert_true(post_tx_simple(f, 64, 1) >= 0);
+	assert_int_equal(deq(f), 1); /* the buffer's region is now the cached one */
+	assert_mbuf_payload(f->pkts[0], 64, 1);
+	free_pkts(f, 1);
+	/* The same guest addresses, each region now backed by a private copy. */
+	*m2 = *vrq_guest_mem(&f->g);
+	for (r = 0; r < m2->nb_regions; r++) {
+		copy[r] = malloc(m2->regions[r].size);
+		assert_non_null(copy[r]);
+		memcpy(copy[r], (const void *)(uintptr_t)m2->regions[r].hva, m2->regions[r].size);
+		m2->regions[r].hva = (uint64_t)(uintptr_t)copy[r];
+	}
+	head = post_tx_simple(f, 64, 2); /* into the guest's memory, not the copies */
+	assert_true(head >= 0);
+	gpa = f->s.desc[head].addr;
+	fr = tx_frame(64, 3);
+	for (r = 0; r < m2->nb_regions; r++)
+		if (gpa - m2->regions[r].gpa < m2->regions[r].size)
+			memcpy(copy[r] + (gpa - m2->regions[r].gpa), fr, HDR + 64);
+	free(fr);
+	vrq_lock(f->q);
+	vrq_set_mem(f->q, m2);
+	vrq_unlock(f->q);
+	assert_int_equal(deq(f), 1);
+	assert_mbuf_payload(f->pkts[0], 64, 3); /* read through the new table */
+	free_pkts(f, 1);
+	vrq_lock(f->q);
+	vrq_set_mem(f->q, vrq_guest_mem(&f->g));
+	vrq_unlock(f->q);
+	for (r = 0; r < m2->nb_regions; r++)
+		free(copy[r]);
+	free(m2);
+	assert_no_leak(f);
+}
+
 /* 64 B to 9216 B, header split 4 + 8 over two descriptors, payload in 1000 B pieces. */
 static void
 test_vrq_split_tx_sizes_multiseg(void **state)
@@ -1381,6 +1433,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_vrq_split_tx_single),
+	    T(test_vrq_split_tx_mem_replaced),
 	    T(test_vrq_split_tx_sizes_multiseg),
 	    T(test_vrq_split_tx_indirect),
 	    T(test_vrq_split_tx_cross_region),
