@@ -415,6 +415,31 @@ vrq_copy_to_mbuf(struct vrq *q, const struct vrq_iov *iov, uint16_t nb_iov, stru
 	return vrq_copy_hdr_apply(q, &hdr, m);
 }
 
+/*
+ * Guest TX fast path of both layouts (vrq_split_tx_fast(),
+ * vrq_packed_tx_fast()), its buffer side: one device-readable buffer of
+ * header + frame that maps in one piece, a frame that fits the fresh mbuf m,
+ * a header not to be read (the caller checked !q->tx_hdr_used). Copies the
+ * frame; false, having changed nothing, for anything else (the general path
+ * then reads the descriptor again and decides on its own copy).
+ */
+static inline bool
+vrq_tx_fast_copy(struct vrq *q, uint64_t gpa, uint32_t len, struct rte_mbuf *m)
+{
+	uint32_t hlen = q->hdr_len;
+	const uint8_t *src;
+
+	if (unlikely(len <= hlen || len - hlen > rte_pktmbuf_tailroom(m)))
+		return false;
+	src = vrq_xlate_whole(q, gpa, len);
+	if (unlikely(src == NULL))
+		return false;
+	rte_memcpy(rte_pktmbuf_mtod(m, uint8_t *), src + hlen, len - hlen);
+	m->data_len = (uint16_t)(len - hlen);
+	m->pkt_len = len - hlen;
+	return true;
+}
+
 /* mbuf flags that show in the guest RX header (see vrq_hdr_from_mbuf_ol()). */
 #define VRQ_RX_HDR_OL_FLAGS \
 	(RTE_MBUF_F_TX_L4_MASK | RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_RX_L4_CKSUM_MASK)

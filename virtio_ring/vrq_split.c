@@ -335,12 +335,27 @@ vrq_split_start(struct vrq *q, uint16_t base)
 	return 0;
 }
 
+/*
+ * Guest TX fast path: chain head is one descriptor (no NEXT, no INDIRECT)
+ * that vrq_tx_fast_copy() takes. False, having changed nothing, otherwise.
+ */
+static inline bool
+vrq_split_tx_fast(struct vrq *q, uint16_t head, struct rte_mbuf *m)
+{
+	struct vrq_desc d;
+
+	vrq_desc_read(&q->desc[head], &d);
+	return (d.flags & (VRQ_DESC_F_NEXT | VRQ_DESC_F_INDIRECT | VRQ_DESC_F_WRITE)) == 0 &&
+	       vrq_tx_fast_copy(q, d.addr, d.len, m);
+}
+
 uint16_t
 vrq_split_dequeue(struct vrq *q, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
 	struct vrq_iov iov[VRQ_IOV_MAX];
 	uint16_t nb_avail, used_idx, head, next_head = 0, i, j, k = 0, done[VRQ_BURST_MAX];
 	uint64_t bytes = 0;
+	bool fast = !q->tx_hdr_used;
 	struct vrq_walk w;
 	int n;
 
@@ -366,11 +381,15 @@ vrq_split_dequeue(struct vrq *q, struct rte_mempool *mp, struct rte_mbuf **pkts,
 			break;
 		}
 		q->last_avail_idx++;
-		n = vrq_split_walk_head(q, head, 0, iov, VRQ_IOV_MAX, &w);
-		if (unlikely(n < 0))
-			vrq_chain_bad(q, w.why);
-		else if (likely(vrq_copy_to_mbuf(q, iov, (uint16_t)n, mp, pkts[k]) == 0))
+		if (likely(fast && vrq_split_tx_fast(q, head, pkts[k]))) {
 			bytes += pkts[k++]->pkt_len;
+		} else {
+			n = vrq_split_walk_head(q, head, 0, iov, VRQ_IOV_MAX, &w);
+			if (unlikely(n < 0))
+				vrq_chain_bad(q, w.why);
+			else if (likely(vrq_copy_to_mbuf(q, iov, (uint16_t)n, mp, pkts[k]) == 0))
+				bytes += pkts[k++]->pkt_len;
+		}
 		done[i] = head;
 		head = next_head;
 	}
