@@ -117,6 +117,31 @@ eth_vhostd_rx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	return nb_rx;
 }
 
+/*
+ * rte_pktmbuf_free_bulk() for the burst a forwarding loop sends: every
+ * mbuf direct, one segment, referenced once, from one pool. Those need
+ * nothing from the per-segment free but their return to the pool, one
+ * mempool call for all (the library call cost about 40 instructions per
+ * mbuf, bench/README.md). Anything else takes the library call.
+ */
+static inline void
+evd_free_sent(struct rte_mbuf **pkts, uint16_t n)
+{
+	struct rte_mempool *mp = pkts[0]->pool;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct rte_mbuf *m = pkts[i];
+
+		if (unlikely(m->pool != mp || m->nb_segs != 1 || m->next != NULL ||
+			     !RTE_MBUF_DIRECT(m) || rte_mbuf_refcnt_read(m) != 1)) {
+			rte_pktmbuf_free_bulk(pkts, n);
+			return;
+		}
+	}
+	rte_mempool_put_bulk(mp, (void **)pkts, n);
+}
+
 uint16_t
 eth_vhostd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 {
@@ -140,6 +165,6 @@ eth_vhostd_tx_burst(void *queue, struct rte_mbuf **pkts, uint16_t nb_pkts)
 	 * us: free them in one call. The rest stay with the caller (ethdev rule).
 	 */
 	if (nb_tx != 0)
-		rte_pktmbuf_free_bulk(pkts, nb_tx);
+		evd_free_sent(pkts, nb_tx);
 	return nb_tx;
 }

@@ -668,6 +668,56 @@ test_eth_vhostd_tx_one_packet(void **state)
 	assert_int_equal(ut_xstat(dp->port, "tx_q0_packets"), 0);
 }
 
+/*
+ * What tx_burst sent goes back to its own pool, whatever the burst holds:
+ * plain mbufs, one still referenced elsewhere, a two-segment chain, and an
+ * mbuf of another pool (the PMD's one-call return to the pool is only for a
+ * burst of plain mbufs of one pool).
+ */
+static void
+test_eth_vhostd_tx_frees_what_it_sent(void **state)
+{
+	struct ut_dp *dp = *state;
+	const uint32_t seg = 2048;
+	struct rte_mempool *mp2;
+	struct rte_mbuf *pkts[5];
+	unsigned int in_use, in_use2, i;
+
+	mp2 = rte_pktmbuf_pool_create("ut_free_mp2", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				      SOCKET_ID_ANY);
+	assert_non_null(mp2);
+	ut_attach(dp->vq_tx, &dp->g, &dp->grx);
+	for (i = 0; i < 5; i++)
+		assert_true(vrq_guest_split_post_rx(&dp->grx, &seg, 1, 0) >= 0);
+	in_use = rte_mempool_in_use_count(ut_mp);
+	in_use2 = rte_mempool_in_use_count(mp2);
+	assert_int_equal(rte_pktmbuf_alloc_bulk(ut_mp, pkts, 4), 0);
+	pkts[4] = rte_pktmbuf_alloc(mp2);
+	assert_non_null(pkts[4]);
+	for (i = 0; i < 5; i++)
+		assert_non_null(rte_pktmbuf_append(pkts[i], UT_FRAME));
+	rte_mbuf_refcnt_update(pkts[1], 1); /* the caller keeps a reference */
+	{
+		struct rte_mbuf *tail = rte_pktmbuf_alloc(ut_mp);
+
+		assert_non_null(tail);
+		assert_non_null(rte_pktmbuf_append(tail, 10));
+		assert_int_equal(rte_pktmbuf_chain(pkts[2], tail), 0);
+	}
+	{
+		struct rte_mbuf *keep = pkts[1];
+
+		assert_int_equal(rte_eth_tx_burst(dp->port, 0, pkts, 5), 5);
+		assert_int_equal(rte_mbuf_refcnt_read(keep), 1);
+		assert_int_equal(rte_mempool_in_use_count(ut_mp), in_use + 1);
+		assert_int_equal(rte_mempool_in_use_count(mp2), in_use2);
+		rte_pktmbuf_free(keep);
+	}
+	assert_int_equal(rte_mempool_in_use_count(ut_mp), in_use);
+	assert_int_equal(vrq_guest_split_used_idx(&dp->grx), 5);
+	rte_mempool_free(mp2);
+}
+
 /* No guest buffer: the packet stays with the caller and is counted as no_buf. */
 static void
 test_eth_vhostd_tx_keeps_unsent(void **state)
@@ -1007,6 +1057,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_eth_vhostd_rx_one_packet, ut_dp_setup,
 					    ut_dp_teardown),
 	    cmocka_unit_test_setup_teardown(test_eth_vhostd_tx_one_packet, ut_dp_setup,
+					    ut_dp_teardown),
+	    cmocka_unit_test_setup_teardown(test_eth_vhostd_tx_frees_what_it_sent, ut_dp_setup,
 					    ut_dp_teardown),
 	    cmocka_unit_test_setup_teardown(test_eth_vhostd_tx_keeps_unsent, ut_dp_setup,
 					    ut_dp_teardown),
