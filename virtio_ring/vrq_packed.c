@@ -735,6 +735,18 @@ vrq_packed_rx_place(struct vrq *q, struct rte_mbuf *m, void *arg)
 }
 
 /*
+ * A guest RX burst's first completion, held back and stored after all the
+ * others so the driver sees the burst at once (as vrq_packed_flush() does
+ * with its first entry). slot is NULL when nothing is held.
+ */
+struct vrq_packed_held {
+	struct vrq_packed_desc *slot;
+	uint16_t id;
+	uint16_t flags;
+	uint32_t len;
+};
+
+/*
  * Guest RX fast path: a one-segment frame without header offloads into the
  * one-descriptor chain at the head, whose buffer maps in one piece and holds
  * header + frame (every standard frame into a 2 KiB guest buffer). Returns
@@ -743,11 +755,13 @@ vrq_packed_rx_place(struct vrq *q, struct rte_mbuf *m, void *arg)
  * at 64 B the guest RX copies wait for cache lines the guest's core owns, the
  * store buffer fills, and each extra store per packet (stack bookkeeping,
  * per-packet counters) leaves fewer packets in flight. Counters are summed
- * by the caller; the completion is one 8-byte entry.
+ * by the caller. The completion, one 8-byte store, goes straight to the
+ * ring, after the general path's buffered ones in u, or to *held when it
+ * is the burst's first (*first).
  */
 static inline bool
 vrq_packed_rx_fast(struct vrq *q, const struct rte_mbuf *m, struct vrq_packed_used *u,
-		   uint64_t *bytes)
+		   struct vrq_packed_held *held, bool *first, uint64_t *bytes)
 {
 	uint16_t idx = q->last_avail_idx, flags, id;
 	const struct vrq_packed_desc *d = &q->desc_packed[idx];
@@ -755,7 +769,7 @@ vrq_packed_rx_fast(struct vrq *q, const struct rte_mbuf *m, struct vrq_packed_us
 	uint64_t addr;
 	uint8_t *dst;
 
-	if (unlikely(u->n == VRQ_PACKED_USED_MAX || !vrq_rx_fast_ok(q, m)))
+	if (unlikely(!vrq_rx_fast_ok(q, m)))
 		return false;
 	flags = vrq_packed_flags_acquire(d);
 	if (unlikely(!vrq_packed_is_avail(flags, q->avail_wrap) ||
@@ -772,8 +786,18 @@ vrq_packed_rx_fast(struct vrq *q, const struct rte_mbuf *m, struct vrq_packed_us
 		return false;
 	vrq_hdr_store(dst, NULL, 1, hlen);
 	rte_memcpy(dst + hlen, rte_pktmbuf_mtod(m, const void *), m->data_len);
-	u->e[u->n] = (struct vrq_packed_used_ent){id, 1, need};
-	u->n++;
+	/* Completions stay in ring order: the general path's buffered ones first. */
+	if (unlikely(u->n != 0))
+		vrq_packed_flush(q, u);
+	flags = (uint16_t)(vrq_packed_used_flags(q->used_wrap) | VRQ_DESC_F_WRITE);
+	if (*first) {
+		*held =
+		    (struct vrq_packed_held){&q->desc_packed[q->last_used_idx], id, flags, need};
+		*first = false;
+	} else {
+		vrq_packed_desc_complete(&q->desc_packed[q->last_used_idx], id, need, flags);
+	}
+	vrq_packed_advance(q, &q->last_used_idx, &q->used_wrap, 1);
 	*bytes += m->pkt_len;
 	vrq_packed_advance(q, &q->last_avail_idx, &q->avail_wrap, 1);
 	return true;
@@ -821,8 +845,9 @@ vrq_packed_enqueue_common(struct vrq *q, struct rte_mbuf **pkts, uint16_t nb_pkt
 {
 	struct vrq_iov iov[VRQ_IOV_MAX];
 	struct vrq_packed_used u;
+	struct vrq_packed_held held = {NULL, 0, 0, 0};
 	uint16_t old_idx = q->last_used_idx, i, nb_fast = 0;
-	bool old_wrap = q->used_wrap;
+	bool old_wrap = q->used_wrap, first = true;
 	uint64_t fast_bytes = 0;
 	int ret = VRQ_RX_DONE;
 
@@ -833,10 +858,11 @@ vrq_packed_enqueue_common(struct vrq *q, struct rte_mbuf **pkts, uint16_t nb_pkt
 	for (i = 0; i < nb_pkts; i++) {
 		if (i + 1 < nb_pkts)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-		if (likely(vrq_packed_rx_fast(q, pkts[i], &u, &fast_bytes))) {
+		if (likely(vrq_packed_rx_fast(q, pkts[i], &u, &held, &first, &fast_bytes))) {
 			nb_fast++;
 			continue;
 		}
+		first = false;
 		if (unlikely(pkts[i]->ol_flags & q->sw_ol_mask)) {
 			struct vrq_packed_rx_ctx ctx = {&u, iov, mrg};
 
@@ -852,6 +878,8 @@ vrq_packed_enqueue_common(struct vrq *q, struct rte_mbuf **pkts, uint16_t nb_pkt
 	vrq_stat_add(q, VRQ_STAT_packets, nb_fast);
 	vrq_stat_add(q, VRQ_STAT_bytes, fast_bytes);
 	vrq_packed_flush(q, &u);
+	if (held.slot != NULL)
+		vrq_packed_desc_complete(held.slot, held.id, held.len, held.flags);
 	vrq_packed_notify(q, old_idx, old_wrap);
 	return i;
 }

@@ -401,6 +401,55 @@ test_vrq_packed_rx_mrg(void **state)
 	t_enqueue_check(c, 64, 2048, 6, id, 1);
 }
 
+/*
+ * One burst mixing frames the fast path takes (one buffer) with frames that
+ * need several buffers (the general path, mrg): every completion in ring
+ * order, each frame whole, with its num_buffers; the burst's first frame
+ * on either path.
+ */
+static void
+test_vrq_packed_rx_mixed_burst(void **state)
+{
+	static const uint32_t a[] = {64, 3000, 64, 2000, 64}, b[] = {3000, 64, 64, 1500, 60};
+	static const uint32_t *const bursts[] = {a, b};
+	static uint8_t got[T_HDR + 3000], want[T_HDR + 3000];
+	struct t_ctx *c = *state;
+	uint32_t lens[1] = {1024}, ulen, done, k, j;
+	struct rte_mbuf *m[5];
+	uint16_t uid, nb, n;
+	int id, next = -1;
+
+	t_start(c, 64, T_FEATURES | T_MRG, T_VQ_RX);
+	for (k = 0; k < RTE_DIM(bursts); k++) {
+		/* 8 buffers per burst; 4 of each burst's are left over for the next. */
+		for (j = 0; j < 12; j++) {
+			id = vrq_guest_packed_post_rx(&c->p, lens, 1, 0);
+			next = next < 0 ? id : next;
+		}
+		for (j = 0; j < 5; j++)
+			m[j] = t_mbuf(bursts[k][j], 1000, k * 10 + j);
+		assert_int_equal(vrq_enqueue_burst(c->q, m, 5), 5);
+		for (j = 0; j < 5; j++)
+			rte_pktmbuf_free(m[j]);
+		for (j = 0; j < 5; j++) {
+			nb = (uint16_t)((T_HDR + bursts[k][j] + 1023) / 1024);
+			for (n = 0, done = 0; n < nb; n++) {
+				assert_int_equal(vrq_guest_packed_used_get(&c->p, &uid, &ulen), 1);
+				assert_int_equal(uid, (uint16_t)(next++ % c->p.size));
+				assert_int_equal(
+				    vrq_guest_packed_chain_read(&c->p, uid, got + done, ulen),
+				    (int)ulen);
+				done += ulen;
+			}
+			assert_int_equal(done, T_HDR + bursts[k][j]);
+			assert_int_equal(got[10] | got[11] << 8, nb);
+			t_frame(want, bursts[k][j], k * 10 + j);
+			assert_memory_equal(got + T_HDR, want + T_HDR, bursts[k][j]);
+		}
+		assert_int_equal(vrq_guest_packed_used_get(&c->p, &uid, &ulen), 0);
+	}
+}
+
 /* Out of buffers in the middle of a packet: nothing written, then it fits. */
 static void
 test_vrq_packed_rx_mrg_rollback(void **state)
@@ -1208,6 +1257,7 @@ main(void)
 	    T(test_vrq_packed_tx_burst_one_call),
 	    T(test_vrq_packed_rx_sizes),
 	    T(test_vrq_packed_rx_mrg),
+	    T(test_vrq_packed_rx_mixed_burst),
 	    T(test_vrq_packed_rx_mrg_rollback),
 	    T(test_vrq_packed_rx_too_small),
 	    T(test_vrq_packed_rx_buf_smaller_than_header),
