@@ -187,6 +187,45 @@ test_vrq_split_tx_single(void **state)
 }
 
 /*
+ * A frame longer than one mbuf becomes a chain: 9216 B into 128 B mbufs
+ * arrives whole in 72 segments. With too few mbufs left for the chain, the
+ * frame is dropped (drop_nombuf), its descriptor returned, nothing leaked.
+ */
+static void
+test_vrq_split_tx_chain_segments(void **state)
+{
+	struct fx *f = *state;
+	struct rte_mempool *small;
+	struct rte_mbuf *hog[NB_MBUFS];
+	uint32_t sl[16] = {HDR + 4000, 5216}, n = 0;
+	uint8_t *fr;
+
+	small = rte_pktmbuf_pool_create("ut_small_mp", 255, 0, 0, 128 + RTE_PKTMBUF_HEADROOM,
+					SOCKET_ID_ANY);
+	assert_non_null(small);
+	fx_start(f, RING, F_BASE);
+	fr = tx_frame(9216, 7);
+	assert_true(vrq_guest_split_post_tx(&f->s, fr, HDR + 9216, sl, 2, 0) >= 0);
+	assert_int_equal(vrq_dequeue_burst(f->q, small, f->pkts, 1), 1);
+	assert_int_equal(f->pkts[0]->nb_segs, 72);
+	assert_mbuf_payload(f->pkts[0], 9216, 7);
+	rte_pktmbuf_free(f->pkts[0]);
+	assert_int_equal(rte_mempool_avail_count(small), 255);
+	rte_mempool_free(small);
+	/* Leave 3 mbufs: the head and 2 of the 4 more 2 KiB segments 9216 B need. */
+	while (rte_mempool_avail_count(mp) > 3)
+		hog[n++] = rte_pktmbuf_alloc(mp);
+	assert_true(vrq_guest_split_post_tx(&f->s, fr, HDR + 9216, sl, 2, 0) >= 0);
+	free(fr);
+	assert_int_equal(deq(f), 0);
+	assert_int_equal(stat(f, VRQ_STAT_drop_nombuf), 1);
+	assert_int_equal(rte_mempool_avail_count(mp), 3);
+	assert_int_equal(vrq_guest_split_used_idx(&f->s), 2); /* returned to the guest */
+	rte_pktmbuf_free_bulk(hog, n);
+	assert_no_leak(f);
+}
+
+/*
  * A new memory table takes effect at the next burst. The queue caches the
  * region that translated last; vrq_set_mem() must forget it, or the backend
  * keeps reading (and writing) a mapping the frontend has replaced.
@@ -1435,6 +1474,7 @@ main(void)
 	    T(test_vrq_split_tx_single),
 	    T(test_vrq_split_tx_mem_replaced),
 	    T(test_vrq_split_tx_sizes_multiseg),
+	    T(test_vrq_split_tx_chain_segments),
 	    T(test_vrq_split_tx_indirect),
 	    T(test_vrq_split_tx_cross_region),
 	    T(test_vrq_split_tx_indirect_cross_region),
