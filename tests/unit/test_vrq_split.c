@@ -259,7 +259,7 @@ test_vrq_split_tx_mem_replaced(void **state)
 	gpa = f->s.desc[head].addr;
 	fr = tx_frame(64, 3);
 	for (r = 0; r < m2->nb_regions; r++)
-		if (gpa - m2->regions[r].gpa < m2->regions[r].size)
+		if (fr != NULL && copy[r] != NULL && gpa - m2->regions[r].gpa < m2->regions[r].size)
 			memcpy(copy[r] + (gpa - m2->regions[r].gpa), fr, HDR + 64);
 	free(fr);
 	vrq_lock(f->q);
