@@ -497,8 +497,8 @@ vrq_packed_peek(struct vrq *q)
 }
 
 /*
- * Guest TX fast path: the head slot holds a one-descriptor chain (no NEXT,
- * no INDIRECT) that vrq_tx_fast_copy() takes. Reads the slot once; false,
+ * Guest TX fast path: the head slot holds a one-descriptor chain that
+ * vrq_tx_fast_copy() takes. Reads the slot once; false,
  * having changed nothing, for anything else, an empty ring included.
  */
 static inline bool
@@ -508,11 +508,10 @@ vrq_packed_tx_fast(struct vrq *q, struct rte_mbuf *m, uint32_t *id)
 	uint16_t flags = vrq_packed_flags_acquire(slot);
 	struct vrq_packed_desc d;
 
-	if (unlikely(!vrq_packed_is_avail(flags, q->avail_wrap) ||
-		     (flags & (VRQ_DESC_F_NEXT | VRQ_DESC_F_INDIRECT | VRQ_DESC_F_WRITE)) != 0))
+	if (unlikely(!vrq_packed_is_avail(flags, q->avail_wrap)))
 		return false;
 	vrq_packed_desc_read(slot, flags, &d);
-	if (unlikely(d.id >= q->size || !vrq_tx_fast_copy(q, d.addr, d.len, m)))
+	if (unlikely(d.id >= q->size || !vrq_tx_fast_copy(q, flags, d.addr, d.len, m)))
 		return false;
 	*id = d.id;
 	vrq_packed_advance(q, &q->last_avail_idx, &q->avail_wrap, 1);
@@ -763,39 +762,32 @@ static inline bool
 vrq_packed_rx_fast(struct vrq *q, const struct rte_mbuf *m, struct vrq_packed_used *u,
 		   struct vrq_packed_held *held, bool *first, uint64_t *bytes)
 {
-	uint16_t idx = q->last_avail_idx, flags, id;
-	const struct vrq_packed_desc *d = &q->desc_packed[idx];
-	uint32_t hlen = q->hdr_len, len, need = hlen + m->data_len;
-	uint64_t addr;
-	uint8_t *dst;
+	const struct vrq_packed_desc *d = &q->desc_packed[q->last_avail_idx];
+	struct vrq_packed_desc rd;
+	uint16_t flags;
+	uint32_t len;
 
 	if (unlikely(!vrq_rx_fast_ok(q, m)))
 		return false;
 	flags = vrq_packed_flags_acquire(d);
-	if (unlikely(!vrq_packed_is_avail(flags, q->avail_wrap) ||
-		     (flags & (VRQ_DESC_F_NEXT | VRQ_DESC_F_INDIRECT | VRQ_DESC_F_WRITE)) !=
-			 VRQ_DESC_F_WRITE))
+	if (unlikely(!vrq_packed_is_avail(flags, q->avail_wrap)))
 		return false;
-	addr = rte_le_to_cpu_64(__atomic_load_n(&d->addr, __ATOMIC_RELAXED));
-	len = rte_le_to_cpu_32(__atomic_load_n(&d->len, __ATOMIC_RELAXED));
-	id = rte_le_to_cpu_16(__atomic_load_n(&d->id, __ATOMIC_RELAXED));
-	if (unlikely(id >= q->size || len < need))
+	vrq_packed_desc_read(d, flags, &rd);
+	if (unlikely(rd.id >= q->size))
 		return false;
-	dst = vrq_xlate_whole(q, addr, len);
-	if (unlikely(dst == NULL))
+	len = vrq_rx_fast_copy(q, flags, rd.addr, rd.len, m);
+	if (unlikely(len == 0))
 		return false;
-	vrq_hdr_store(dst, NULL, 1, hlen);
-	rte_memcpy(dst + hlen, rte_pktmbuf_mtod(m, const void *), m->data_len);
 	/* Completions stay in ring order: the general path's buffered ones first. */
 	if (unlikely(u->n != 0))
 		vrq_packed_flush(q, u);
 	flags = (uint16_t)(vrq_packed_used_flags(q->used_wrap) | VRQ_DESC_F_WRITE);
 	if (*first) {
 		*held =
-		    (struct vrq_packed_held){&q->desc_packed[q->last_used_idx], id, flags, need};
+		    (struct vrq_packed_held){&q->desc_packed[q->last_used_idx], rd.id, flags, len};
 		*first = false;
 	} else {
-		vrq_packed_desc_complete(&q->desc_packed[q->last_used_idx], id, need, flags);
+		vrq_packed_desc_complete(&q->desc_packed[q->last_used_idx], rd.id, len, flags);
 	}
 	vrq_packed_advance(q, &q->last_used_idx, &q->used_wrap, 1);
 	*bytes += m->pkt_len;

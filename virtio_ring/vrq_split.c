@@ -336,8 +336,8 @@ vrq_split_start(struct vrq *q, uint16_t base)
 }
 
 /*
- * Guest TX fast path: chain head is one descriptor (no NEXT, no INDIRECT)
- * that vrq_tx_fast_copy() takes. False, having changed nothing, otherwise.
+ * Guest TX fast path: the chain is one descriptor that vrq_tx_fast_copy()
+ * takes. False, having changed nothing, otherwise.
  */
 static inline bool
 vrq_split_tx_fast(struct vrq *q, uint16_t head, struct rte_mbuf *m)
@@ -345,8 +345,7 @@ vrq_split_tx_fast(struct vrq *q, uint16_t head, struct rte_mbuf *m)
 	struct vrq_desc d;
 
 	vrq_desc_read(&q->desc[head], &d);
-	return (d.flags & (VRQ_DESC_F_NEXT | VRQ_DESC_F_INDIRECT | VRQ_DESC_F_WRITE)) == 0 &&
-	       vrq_tx_fast_copy(q, d.addr, d.len, m);
+	return vrq_tx_fast_copy(q, d.flags, d.addr, d.len, m);
 }
 
 uint16_t
@@ -514,10 +513,9 @@ static inline bool
 vrq_split_rx_fast(struct vrq *q, const struct rte_mbuf *m, uint16_t avail_end, uint16_t *used_idx,
 		  uint64_t *bytes)
 {
-	uint32_t hlen = q->hdr_len, need = hlen + m->data_len;
-	uint16_t head;
 	struct vrq_desc d;
-	uint8_t *dst;
+	uint16_t head;
+	uint32_t len;
 
 	if (unlikely(q->last_avail_idx == avail_end || !vrq_rx_fast_ok(q, m)))
 		return false;
@@ -525,16 +523,10 @@ vrq_split_rx_fast(struct vrq *q, const struct rte_mbuf *m, uint16_t avail_end, u
 	if (unlikely(head >= q->size))
 		return false;
 	vrq_desc_read(&q->desc[head], &d);
-	if (unlikely((d.flags & (VRQ_DESC_F_NEXT | VRQ_DESC_F_INDIRECT | VRQ_DESC_F_WRITE)) !=
-			 VRQ_DESC_F_WRITE ||
-		     d.len < need))
+	len = vrq_rx_fast_copy(q, d.flags, d.addr, d.len, m);
+	if (unlikely(len == 0))
 		return false;
-	dst = vrq_xlate_whole(q, d.addr, d.len);
-	if (unlikely(dst == NULL))
-		return false;
-	vrq_hdr_store(dst, NULL, 1, hlen);
-	rte_memcpy(dst + hlen, rte_pktmbuf_mtod(m, const void *), m->data_len);
-	vrq_split_used_put(q, (*used_idx)++, head, need);
+	vrq_split_used_put(q, (*used_idx)++, head, len);
 	q->last_avail_idx++;
 	*bytes += m->pkt_len;
 	return true;
