@@ -206,6 +206,9 @@ def main():
 	ap.add_argument("--side", default="backend", choices=["backend", "frontend"],
 			help="whose forwarding thread perf samples: the backend's, or the virtio-user "
 			     "testpmd's (where a figure is limited by the frontend, 'lim fe')")
+	ap.add_argument("--frontend-dpdk", metavar="PREFIX",
+			help="run the virtio-user side from a DPDK 22.11 installed under PREFIX "
+			     "(built with symbols: Debian's librte_net_virtio.so has none)")
 	ap.add_argument("--callgrind", action="store_true",
 			help="run the backend under valgrind --tool=callgrind and report instructions "
 			     "per packet (rates under valgrind mean nothing; Ir/packet does)")
@@ -264,7 +267,7 @@ def main():
 			f.write(head + dso + rep)
 		print("\n".join(dlines[:8]))
 		print("\n".join(lines[:args.top]))
-		print(f"\nreport: {os.path.join(args.out, name + '.txt')}")
+		print(f"\nreport: {os.path.join(args.out, name + '.txt')}  perf data: {data}")
 	finally:
 		for p in (fe, be):
 			if p:

@@ -303,13 +303,23 @@ def launch_backend(arm, cfg, args, sock, tag, logdir):
 	return be
 
 
+def frontend_testpmd(args):
+	"""The guest side's testpmd: Debian's, or one installed under --frontend-dpdk PREFIX
+	(a DPDK built with symbols, so a profile of the guest side names its functions)."""
+	prefix = getattr(args, "frontend_dpdk", None)
+	if not prefix:
+		return ["dpdk-testpmd"]
+	libdir = os.path.join(prefix, "lib", "x86_64-linux-gnu")
+	return ["env", f"LD_LIBRARY_PATH={libdir}", os.path.join(prefix, "bin", "dpdk-testpmd")]
+
+
 def launch_frontend(cfg, args, sock, tag, arm_name, logdir):
 	prefix = f"vdb-{os.getpid()}-{tag}-fe"
 	log = os.path.join(logdir, f"{tag}-{arm_name}-fe.log")
 	vdev = (f"net_virtio_user0,path={sock},queues={cfg.queues},queue_size={args.ring_size},"
 		f"packed_vq={1 if cfg.ring == 'packed' else 0},mrg_rxbuf={1 if cfg.mrg else 0},"
 		f"in_order={getattr(args, 'in_order', 0)}")
-	argv = ["dpdk-testpmd", "--lcores", "0@1,1@0"] + eal_common(args, prefix) + \
+	argv = frontend_testpmd(args) + ["--lcores", "0@1,1@0"] + eal_common(args, prefix) + \
 	       ["--vdev", vdev] + testpmd_app_args(args, cfg)
 	fe = Proc(f"{arm_name}-fe", argv, log)
 	if not fe.wait_for(r"testpmd> ", 0, 30):
