@@ -44,12 +44,16 @@ def start_scenario(args, be, fe):
 		be.cmd("start")
 
 
-def callgrind_costs(path):
+def callgrind_costs(path, events=None):
 	"""Self Ir and call counts per function ("name [object]") from a callgrind.out file.
 
 	Call counts are exact for the dump window; a function called once per
-	packet (e.g. vrq_copy_to_mbuf) counts the packets of that very window."""
+	packet (e.g. vrq_copy_to_mbuf) counts the packets of that very window.
+	With events (a dict), also every event's self cost per function (e.g.
+	the cache simulation's D1mr, DLmr), as events[fn][name]."""
 	fnames, onames, self_ir, calls = {}, {}, {}, {}
+	names = ["Ir"]
+	npos = 1  # position fields before the costs ("positions: line" by default)
 	cur = callee = None
 	ob = cob = ""
 	after_calls = False
@@ -70,7 +74,11 @@ def callgrind_costs(path):
 	with open(path) as f:
 		for line in f:
 			line = line.rstrip("\n")
-			if line.startswith("ob="):
+			if line.startswith("events:"):
+				names = line.split()[1:]
+			elif line.startswith("positions:"):
+				npos = len(line.split()) - 1
+			elif line.startswith("ob="):
 				ob = name_of(line[3:], onames)
 			elif line.startswith("cob="):
 				cob = name_of(line[4:], onames)
@@ -87,7 +95,14 @@ def callgrind_costs(path):
 				if after_calls:  # inclusive cost of the call just listed
 					after_calls = False
 					continue
-				self_ir[cur] = self_ir.get(cur, 0) + int(line.split()[-1])
+				# "position cost...": trailing zero costs may be left out.
+				vals = [int(v) for v in line.split()[npos:]]
+				vals += [0] * (len(names) - len(vals))
+				self_ir[cur] = self_ir.get(cur, 0) + vals[0]
+				if events is not None:
+					ev = events.setdefault(cur, {})
+					for n, v in zip(names, vals):
+						ev[n] = ev.get(n, 0) + v
 	return self_ir, calls
 
 
@@ -161,7 +176,8 @@ def callgrind(args, be, fe, cg, name):
 	b = run.parse_port_stats(be.cmd("show port stats all", timeout=60))
 	win = cg_dump(be)
 	pkts = b[key] - a[key]
-	self_ir, calls = callgrind_costs(win)
+	events = {}
+	self_ir, calls = callgrind_costs(win, events)
 	tot = sum(self_ir.values())
 	polls = calls.get(burst_fn, 0)
 	# Polls that carried packets: at least pkts/32; the rest are charged as idle.
@@ -177,6 +193,19 @@ def callgrind(args, be, fe, cg, name):
 		f"(raw {tot / pkts if pkts else float('nan'):.1f}); vhost datapath alone (no testpmd "
 		f"engine): {net_be / pkts if pkts else float('nan'):.1f} Ir/packet, idle poll "
 		f"{ir_poll_be:.1f} Ir\n")
+	if args.cache_sim and pkts:
+		# Misses of callgrind's model of one core (D1 32 KiB, "LL" = the 1 MiB
+		# private L2), vhost datapath alone, empty polls included. The model
+		# sees no other core: a line the guest wrote since is still a hit here.
+		tot_ev = {}
+		for fn, ev in events.items():
+			if "[dpdk-testpmd]" in fn:
+				continue
+			for n, v in ev.items():
+				tot_ev[n] = tot_ev.get(n, 0) + v
+		per = " ".join(f"{n} {tot_ev.get(n, 0) / pkts:.2f}"
+			       for n in ("D1mr", "D1mw", "DLmr", "DLmw"))
+		head += f"# CACHE {args.arm} {args.ring} {args.scenario} {args.size}B per packet: {per}\n"
 	lines = [f"{'self Ir':>12} {'calls':>10} {'Ir/call':>8} {'Ir/pkt':>7}  function"]
 	for fn, ir in sorted(self_ir.items(), key=lambda kv: -kv[1]):
 		if ir < tot * 0.003:
@@ -212,6 +241,9 @@ def main():
 	ap.add_argument("--callgrind", action="store_true",
 			help="run the backend under valgrind --tool=callgrind and report instructions "
 			     "per packet (rates under valgrind mean nothing; Ir/packet does)")
+	ap.add_argument("--cache-sim", action="store_true",
+			help="with --callgrind: also simulate one core's caches (D1 32 KiB, L2 1 MiB "
+			     "as callgrind's LL) and report misses per packet")
 	ap.add_argument("--build", default=os.path.join(run.ROOT, "build"))
 	ap.add_argument("--out", default=os.path.join(run.HERE, "results"))
 	args = ap.parse_args()
@@ -236,6 +268,8 @@ def main():
 	cg = os.path.join(logdir, "callgrind.out")
 	if args.callgrind:
 		args.wrap = ["valgrind", "--tool=callgrind", "--fair-sched=yes", f"--callgrind-out-file={cg}"]
+		if args.cache_sim:
+			args.wrap += ["--cache-sim=yes", "--D1=32768,8,64", "--LL=1048576,8,64"]
 		name = name.replace("profile-", "callgrind-")
 	be = fe = None
 	try:
