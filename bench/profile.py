@@ -229,6 +229,8 @@ def main():
 	ap.add_argument("--ring", default="split", choices=["split", "packed"])
 	ap.add_argument("--mrg", default="on", choices=["on", "off"])
 	ap.add_argument("--queues", type=int, default=1)
+	ap.add_argument("--in-order", type=int, default=0, choices=[0, 1],
+			help="virtio-user in_order= (its own default is 1; the bench's is 0)")
 	ap.add_argument("--seconds", type=float, default=5.0)
 	ap.add_argument("--freq", type=int, default=4999)
 	ap.add_argument("--top", type=int, default=30)

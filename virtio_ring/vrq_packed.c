@@ -591,9 +591,12 @@ vrq_packed_dequeue(struct vrq *q, struct rte_mempool *mp, struct rte_mbuf **pkts
 		 * Device-readable only: nothing written, len 0. Completions go
 		 * straight to the ring (at most a burst of them, no buffering as
 		 * on guest RX), except the first one's flags, stored last so the
-		 * driver sees the burst at once (as vrq_packed_flush()).
+		 * driver sees the burst at once (as vrq_packed_flush()). With
+		 * IN_ORDER only that one is written, with the last chain's
+		 * buffer id: it stands for the whole batch (in-order use of
+		 * descriptors, packed layout), and the driver skips ahead.
 		 */
-		if (i == 0)
+		if (i == 0 || q->in_order)
 			first_id = c.id;
 		else
 			vrq_packed_desc_complete(&q->desc_packed[used_idx], c.id, 0,

@@ -329,6 +329,55 @@ test_vrq_packed_tx_burst_one_call(void **state)
 	assert_int_equal(vrq_guest_packed_dev_event_flags(&c->p), VRQ_EVENT_F_DISABLE);
 }
 
+/*
+ * IN_ORDER: one used descriptor, in the batch's first slot and with the
+ * last chain's buffer id, stands for the whole batch; the other slots keep
+ * the driver's avail flags. The next batch starts past the skipped slots.
+ */
+static void
+test_vrq_packed_tx_in_order_batch(void **state)
+{
+	static uint8_t want[T_HDR + T_MAXF];
+	struct rte_mbuf *pkts[VRQ_BURST_MAX];
+	struct t_ctx *c = *state;
+	uint32_t one[1] = {T_HDR + 64}, two[2] = {T_HDR, 64};
+	const uint16_t used = VRQ_DESC_F_AVAIL | VRQ_DESC_F_USED;
+	struct vrq_packed_desc d;
+	int ids[4], k, slot;
+
+	t_start(c, 256, T_FEATURES | VRQ_FBIT(VRQ_F_IN_ORDER), T_VQ_TX);
+	ids[0] = t_post_tx(c, 64, 0, one, 1, 0); /* slot 0 */
+	ids[1] = t_post_tx(c, 64, 1, two, 2, 0); /* slots 1-2 */
+	ids[2] = t_post_tx(c, 64, 2, one, 1, 0); /* slot 3 */
+	for (k = 0; k < 3; k++)
+		assert_true(ids[k] >= 0);
+	assert_int_equal(vrq_dequeue_burst(c->q, t_mp, pkts, VRQ_BURST_MAX), 3);
+	for (k = 0; k < 3; k++) {
+		t_frame(want, 64, (uint32_t)k);
+		t_mbuf_expect(pkts[k], want + T_HDR, 64);
+	}
+	rte_pktmbuf_free_bulk(pkts, 3);
+	vrq_guest_packed_desc_get(&c->p, 0, &d);
+	assert_int_equal(d.flags & used, used);
+	assert_int_equal(d.id, ids[2]);
+	assert_int_equal(d.len, 0);
+	for (slot = 1; slot <= 3; slot++) {
+		vrq_guest_packed_desc_get(&c->p, (uint16_t)slot, &d);
+		assert_int_equal(d.flags & used, VRQ_DESC_F_AVAIL);
+	}
+	ids[3] = t_post_tx(c, 64, 3, one, 1, 0); /* slot 4 */
+	assert_true(ids[3] >= 0);
+	assert_int_equal(vrq_dequeue_burst(c->q, t_mp, pkts, VRQ_BURST_MAX), 1);
+	t_frame(want, 64, 3);
+	t_mbuf_expect(pkts[0], want + T_HDR, 64);
+	rte_pktmbuf_free(pkts[0]);
+	vrq_guest_packed_desc_get(&c->p, 4, &d);
+	assert_int_equal(d.flags & used, used);
+	assert_int_equal(d.id, ids[3]);
+	assert_int_equal(t_stat(c, VRQ_STAT_packets), 4);
+	assert_false(vrq_is_broken(c->q));
+}
+
 /* Enqueue one mbuf of len bytes and check the guest sees header + payload. */
 static void
 t_enqueue_check(struct t_ctx *c, uint32_t len, uint32_t mseg, uint32_t seed, int id,
@@ -1255,6 +1304,7 @@ main(void)
 	    T(test_vrq_packed_tx_indirect),
 	    T(test_vrq_packed_tx_indirect_virtio_pmd),
 	    T(test_vrq_packed_tx_burst_one_call),
+	    T(test_vrq_packed_tx_in_order_batch),
 	    T(test_vrq_packed_rx_sizes),
 	    T(test_vrq_packed_rx_mrg),
 	    T(test_vrq_packed_rx_mixed_burst),

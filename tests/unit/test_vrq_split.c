@@ -1436,16 +1436,43 @@ test_vrq_split_rx_tso4_only_guest(void **state)
 	assert_no_leak(f);
 }
 
+/*
+ * IN_ORDER: one used entry, the batch's last chain, stands for the whole
+ * batch (2.7.9); the entries before it are not written. The driver frees
+ * every chain up to used->idx.
+ */
 static void
-test_vrq_split_in_order_accepted(void **state)
+test_vrq_split_in_order_batch(void **state)
 {
+	const uint32_t stale = 0xdeadu;
 	struct fx *f = *state;
+	int heads[5], k;
 
 	fx_start(f, RING, F_BASE | VRQ_FBIT(VRQ_F_IN_ORDER));
-	post_tx_simple(f, 64, 0);
-	post_tx_simple(f, 64, 1);
+	for (k = 0; k < 5; k++)
+		f->s.used->ring[k].id = rte_cpu_to_le_32(stale);
+	for (k = 0; k < 3; k++)
+		heads[k] = post_tx_simple(f, 64, (uint32_t)k);
+	assert_int_equal(deq(f), 3);
+	for (k = 0; k < 3; k++)
+		assert_mbuf_payload(f->pkts[k], 64, (uint32_t)k);
+	free_pkts(f, 3);
+	assert_int_equal(vrq_guest_split_used_idx(&f->s), 3);
+	assert_int_equal(rte_le_to_cpu_32(f->s.used->ring[2].id), heads[2]);
+	assert_int_equal(rte_le_to_cpu_32(f->s.used->ring[2].len), 0);
+	assert_int_equal(rte_le_to_cpu_32(f->s.used->ring[0].id), stale);
+	assert_int_equal(rte_le_to_cpu_32(f->s.used->ring[1].id), stale);
+	/* The next batch continues after it. */
+	for (k = 3; k < 5; k++)
+		heads[k] = post_tx_simple(f, 64, (uint32_t)k);
 	assert_int_equal(deq(f), 2);
+	assert_mbuf_payload(f->pkts[0], 64, 3);
+	assert_mbuf_payload(f->pkts[1], 64, 4);
 	free_pkts(f, 2);
+	assert_int_equal(vrq_guest_split_used_idx(&f->s), 5);
+	assert_int_equal(rte_le_to_cpu_32(f->s.used->ring[4].id), heads[4]);
+	assert_int_equal(rte_le_to_cpu_32(f->s.used->ring[3].id), stale);
+	assert_int_equal(stat(f, VRQ_STAT_packets), 5);
 	assert_no_leak(f);
 }
 
@@ -1525,7 +1552,7 @@ main(void)
 	    T(test_vrq_split_rx_sw_gso_for_guest_without_tso),
 	    T(test_vrq_split_rx_tso_to_guest_with_tso),
 	    T(test_vrq_split_rx_tso4_only_guest),
-	    T(test_vrq_split_in_order_accepted),
+	    T(test_vrq_split_in_order_batch),
 	};
 
 	return cmocka_run_group_tests_name("vrq_split", tests, eal_setup, eal_teardown);
