@@ -176,7 +176,7 @@ def callgrind(args, be, fe, cg, name):
 	b = run.parse_port_stats(be.cmd("show port stats all", timeout=60))
 	win = cg_dump(be)
 	pkts = b[key] - a[key]
-	events = {}
+	events = {} if args.cache_sim else None
 	self_ir, calls = callgrind_costs(win, events)
 	tot = sum(self_ir.values())
 	polls = calls.get(burst_fn, 0)
