@@ -237,6 +237,58 @@ vhu_msg_check(struct vhu_dev *dev, const struct vhu_msg_spec *spec, const struct
 	return 0;
 }
 
+/*
+ * One debug line per message received, with the fields that explain a
+ * frontend's setup (ring addresses, memory regions, u64 payloads), so a
+ * session with QEMU can be followed from the log alone.
+ */
+static void
+vhu_msg_trace(struct vhu_sock *s, const struct vhu_msg *msg)
+{
+	const union vhu_payload *p = &msg->payload;
+	const char *name = vhu_req_name(msg->hdr.request);
+	uint32_t size = msg->hdr.size, i;
+
+	switch (msg->hdr.request) {
+	case VHU_REQ_SET_VRING_ADDR:
+		if (size < sizeof(p->addr))
+			break;
+		VHU_LOG(DEBUG, s,
+			"%s: vring %u flags 0x%x desc 0x%" PRIx64 " avail 0x%" PRIx64
+			" used 0x%" PRIx64 " log 0x%" PRIx64,
+			name, p->addr.index, p->addr.flags, p->addr.desc_qva, p->addr.avail_qva,
+			p->addr.used_qva, p->addr.log_gpa);
+		return;
+	case VHU_REQ_ADD_MEM_REG:
+	case VHU_REQ_REM_MEM_REG:
+		if (size < sizeof(p->mem_reg))
+			break;
+		VHU_LOG(DEBUG, s,
+			"%s: gpa 0x%" PRIx64 " size 0x%" PRIx64 " qva 0x%" PRIx64
+			" offset 0x%" PRIx64 ", %u fds",
+			name, p->mem_reg.region.gpa, p->mem_reg.region.size, p->mem_reg.region.qva,
+			p->mem_reg.region.mmap_offset, msg->nb_fds);
+		return;
+	case VHU_REQ_SET_MEM_TABLE:
+		if (size < offsetof(struct vhu_mem_table_msg, regions))
+			break;
+		VHU_LOG(DEBUG, s, "%s: %u regions, %u fds", name, p->mem.nb_regions, msg->nb_fds);
+		for (i = 0; i < p->mem.nb_regions && i < VHU_MEM_REGIONS_MSG_MAX; i++)
+			VHU_LOG(DEBUG, s,
+				"  region %u: gpa 0x%" PRIx64 " size 0x%" PRIx64 " qva 0x%" PRIx64
+				" offset 0x%" PRIx64,
+				i, p->mem.regions[i].gpa, p->mem.regions[i].size,
+				p->mem.regions[i].qva, p->mem.regions[i].mmap_offset);
+		return;
+	default:
+		break;
+	}
+	if (size == sizeof(uint64_t))
+		VHU_LOG(DEBUG, s, "%s: 0x%" PRIx64 ", %u fds", name, p->u64, msg->nb_fds);
+	else
+		VHU_LOG(DEBUG, s, "%s: %u bytes, %u fds", name, size, msg->nb_fds);
+}
+
 /* Handle one complete message. Returns 0, or -errno when the connection must close. */
 static int
 vhu_msg_dispatch(struct vhu_dev *dev, struct vhu_msg *msg)
@@ -247,6 +299,8 @@ vhu_msg_dispatch(struct vhu_dev *dev, struct vhu_msg *msg)
 	int rc;
 
 	vhu_stat_inc(s, VHU_STAT_messages);
+	if (rte_log_can_log(vhu_logtype, RTE_LOG_DEBUG))
+		vhu_msg_trace(s, msg);
 	if (msg->hdr.request < VHU_REQ_MAX && vhu_msg_specs[msg->hdr.request].handle != NULL)
 		spec = &vhu_msg_specs[msg->hdr.request];
 	if (spec == NULL) {
