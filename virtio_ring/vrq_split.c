@@ -235,9 +235,9 @@ vrq_split_used_put(struct vrq *q, uint16_t used_idx, uint32_t id, uint32_t len)
 }
 
 /*
- * Publish the entries written since the last burst (one release store), keep
- * avail_event current for EVENT_IDX guests, and interrupt the guest at most
- * once, only if it asked (2.7.7.2, 2.7.10).
+ * Publish the entries written since the last burst (one release store) and
+ * interrupt the guest at most once, only if it asked (2.7.7.2, 2.7.10).
+ * avail_event stays where vrq_split_start() put it.
  */
 static void
 vrq_split_publish(struct vrq *q, uint16_t used_idx)
@@ -251,14 +251,6 @@ vrq_split_publish(struct vrq *q, uint16_t used_idx)
 	q->last_used_idx = used_idx;
 	if (unlikely(q->log != NULL) && q->log_used)
 		vrq_log_write(q, q->used_gpa + offsetof(struct vrq_used, idx), sizeof(uint16_t));
-	if (q->event_idx) {
-		vrq_avail_event_write(q->used, q->size, q->last_avail_idx);
-		if (unlikely(q->log != NULL) && q->log_used)
-			vrq_log_write(q,
-				      q->used_gpa + offsetof(struct vrq_used, ring) +
-					  (uint64_t)q->size * sizeof(struct vrq_used_elem),
-				      sizeof(uint16_t));
-	}
 	/* Our used->idx store must be visible before we read the guest's wish. */
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (q->event_idx) {
@@ -328,10 +320,24 @@ vrq_split_start(struct vrq *q, uint16_t base)
 	q->last_avail_idx = base;
 	q->last_used_idx = base;
 	q->signalled_used = base;
-	/* We poll: kicks are useless (2.7.10). With EVENT_IDX the flag is ignored. */
+	/*
+	 * We poll: kicks are useless (2.7.10). With EVENT_IDX the flag is
+	 * ignored and the guest kicks when its avail->idx steps over
+	 * avail_event; one behind the ring's position is the farthest place,
+	 * so a guest kicks once per 65536 buffers instead of at every burst
+	 * that finds us caught up (each kick is a trap out of the guest).
+	 */
 	vrq_used_flags_write(q->used, VRQ_USED_F_NO_NOTIFY);
-	if (q->event_idx)
-		vrq_avail_event_write(q->used, q->size, base);
+	if (unlikely(q->log != NULL) && q->log_used)
+		vrq_log_write(q, q->used_gpa + offsetof(struct vrq_used, flags), sizeof(uint16_t));
+	if (q->event_idx) {
+		vrq_avail_event_write(q->used, q->size, (uint16_t)(base - 1));
+		if (unlikely(q->log != NULL) && q->log_used)
+			vrq_log_write(q,
+				      q->used_gpa + offsetof(struct vrq_used, ring) +
+					  (uint64_t)q->size * sizeof(struct vrq_used_elem),
+				      sizeof(uint16_t));
+	}
 	return 0;
 }
 

@@ -1171,7 +1171,8 @@ test_vrq_split_notify_event_idx(void **state)
 	vrq_guest_split_used_event_set(&f->s, 5);  /* interrupt when used passes 5 */
 	rx_burst_n(f, 4);                          /* used 0 -> 4 */
 	assert_int_equal(vrq_guest_split_calls(&f->s), 0);
-	assert_int_equal(vrq_guest_split_avail_event(&f->s), 4);
+	/* We poll: avail_event stays one behind the start, where no kick is due for 65535 buffers. */
+	assert_int_equal(vrq_guest_split_avail_event(&f->s), 0xffff);
 	rx_burst_n(f, 4); /* used 4 -> 8 crosses 5 */
 	assert_int_equal(vrq_guest_split_calls(&f->s), 1);
 	rx_burst_n(f, 4); /* 8 -> 12, event still 5 */
@@ -1179,7 +1180,7 @@ test_vrq_split_notify_event_idx(void **state)
 	vrq_guest_split_used_event_set(&f->s, 12);
 	rx_burst_n(f, 20); /* 12 -> 32: exactly one interrupt for the burst */
 	assert_int_equal(vrq_guest_split_calls(&f->s), 2);
-	assert_int_equal(vrq_guest_split_avail_event(&f->s), 32);
+	assert_int_equal(vrq_guest_split_avail_event(&f->s), 0xffff);
 	assert_no_leak(f);
 }
 
