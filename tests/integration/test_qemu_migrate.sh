@@ -6,9 +6,13 @@
 # so the bridge must learn the guest's MAC on the new TAP. During the
 # migration the guest pings the host every second and loops SHA-256-verified
 # TCP uploads and downloads (downloads are written into guest memory by
-# vhostd, so a missing dirty-page log corrupts them or the guest). Passes when
-# migration completes, pings resume on the destination, no transfer is
-# corrupted and the bridge forwards to the guest through vmB's TAP.
+# vhostd, so a missing dirty-page log corrupts them or the guest). The
+# destination starts paused (-S): once the migration completed, its RAM must
+# equal the stopped source's page for page (vd_memcmp.py), which catches a
+# write missing from the dirty log whether or not the guest trips over it.
+# Passes when migration completes, RAM matches, pings resume on the
+# destination, no transfer is corrupted and the bridge forwards to the guest
+# through vmB's TAP.
 # Skips (77) without qemu, a guest kernel, hugetlbfs or vhostd.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/guest/guest-lib.sh"
@@ -56,7 +60,7 @@ vdg_qemu src "$app" $(vdg_vhu_args n0 "$sa" client "mac=$mac")
 ps=$VDG_PID
 slog=$VDG_LOG
 # shellcheck disable=SC2046
-vdg_qemu dst "$app" $(vdg_vhu_args n0 "$sb" client "mac=$mac") -incoming "unix:$VDG_TMP/mig.sock"
+vdg_qemu dst "$app" $(vdg_vhu_args n0 "$sb" client "mac=$mac") -incoming "unix:$VDG_TMP/mig.sock" -S
 pd=$VDG_PID
 dlog=$VDG_LOG
 
@@ -68,6 +72,14 @@ fi
 tm=$SECONDS
 vdg_migrate src "$VDG_TMP/mig.sock" 90 || { vdg_dump src; vdg_dump dst; vdg_fail "migration failed"; }
 vdg_log "migrated in $((SECONDS - tm))s at guest ping $(grep -a -c '^VDTEST PING' "$slog")"
+# The destination has loaded everything once it leaves "inmigrate".
+for _ in $(seq 1 60); do
+	case "$(vdg_hmp dst "info status")" in *inmigrate*) sleep 0.5 ;; *) break ;; esac
+done
+memok=0
+python3 "$VDG_DIR/vd_memcmp.py" "$ps" "$pd" >"$VDG_TMP/memcmp.log" 2>&1 || memok=$?
+vdg_log "$(head -1 "$VDG_TMP/memcmp.log")"
+vdg_hmp dst cont >/dev/null
 vdg_kill "$ps"
 
 vdg_wait_line "$dlog" '^VDTEST (DONE|TIMEOUT)' $((secs + 120)) "$pd" >/dev/null || true
@@ -79,6 +91,7 @@ fdb=$(bridge fdb show br "$br" | grep -i "^$mac " || true)
 vdg_log "bridge: ${fdb:-no entry for $mac}"
 case "$fdb" in *"dev $tb "*) ;; *) rc=1 ;; esac
 kill -0 "$VDG_VHOSTD_PID" 2>/dev/null || { vdg_log "vhostd died"; rc=1; }
+[ "$memok" -eq 0 ] || { cat "$VDG_TMP/memcmp.log" >&2; rc=1; }
 if [ $rc -ne 0 ]; then
 	vdg_dump src
 	vdg_dump dst
