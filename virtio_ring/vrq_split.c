@@ -221,17 +221,23 @@ vrq_split_walk_head(struct vrq *q, uint16_t head, uint16_t want_write, struct vr
 	return vrq_split_iov_add(q, d.addr, d.len, iov, 0, nb_iov_max, w);
 }
 
+/* Dirty-log len bytes at offset off of the used ring, after the write (live migration). */
+static inline void
+vrq_split_log_used(struct vrq *q, uint64_t off, uint64_t len)
+{
+	if (unlikely(q->log != NULL) && q->log_used)
+		vrq_log_write(q, q->used_gpa + off, len);
+}
+
 static inline void
 vrq_split_used_put(struct vrq *q, uint16_t used_idx, uint32_t id, uint32_t len)
 {
 	uint16_t slot = used_idx & q->mask;
 
 	vrq_used_elem_write(q->used, slot, id, len);
-	if (unlikely(q->log != NULL) && q->log_used)
-		vrq_log_write(q,
-			      q->used_gpa + offsetof(struct vrq_used, ring) +
-				  (uint64_t)slot * sizeof(struct vrq_used_elem),
-			      sizeof(struct vrq_used_elem));
+	vrq_split_log_used(
+	    q, offsetof(struct vrq_used, ring) + (uint64_t)slot * sizeof(struct vrq_used_elem),
+	    sizeof(struct vrq_used_elem));
 }
 
 /*
@@ -249,8 +255,7 @@ vrq_split_publish(struct vrq *q, uint16_t used_idx)
 		return;
 	vrq_used_idx_release(q->used, used_idx);
 	q->last_used_idx = used_idx;
-	if (unlikely(q->log != NULL) && q->log_used)
-		vrq_log_write(q, q->used_gpa + offsetof(struct vrq_used, idx), sizeof(uint16_t));
+	vrq_split_log_used(q, offsetof(struct vrq_used, idx), sizeof(uint16_t));
 	/* Our used->idx store must be visible before we read the guest's wish. */
 	rte_atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (q->event_idx) {
@@ -328,15 +333,13 @@ vrq_split_start(struct vrq *q, uint16_t base)
 	 * that finds us caught up (each kick is a trap out of the guest).
 	 */
 	vrq_used_flags_write(q->used, VRQ_USED_F_NO_NOTIFY);
-	if (unlikely(q->log != NULL) && q->log_used)
-		vrq_log_write(q, q->used_gpa + offsetof(struct vrq_used, flags), sizeof(uint16_t));
+	vrq_split_log_used(q, offsetof(struct vrq_used, flags), sizeof(uint16_t));
 	if (q->event_idx) {
 		vrq_avail_event_write(q->used, q->size, (uint16_t)(base - 1));
-		if (unlikely(q->log != NULL) && q->log_used)
-			vrq_log_write(q,
-				      q->used_gpa + offsetof(struct vrq_used, ring) +
-					  (uint64_t)q->size * sizeof(struct vrq_used_elem),
-				      sizeof(uint16_t));
+		vrq_split_log_used(q,
+				   offsetof(struct vrq_used, ring) +
+				       (uint64_t)q->size * sizeof(struct vrq_used_elem),
+				   sizeof(uint16_t));
 	}
 	return 0;
 }
