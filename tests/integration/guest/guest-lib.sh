@@ -188,21 +188,26 @@ vdg_vhu_args() {
 # vdg_qemu NAME "KERNEL ARGS" [qemu args...]
 # Sets VDG_PID and VDG_LOG (serial log: $VDG_TMP/NAME.log; QEMU's own output in
 # NAME.qemu.log); the QEMU monitor listens on $VDG_TMP/NAME.mon. VDG_SMP sets
-# the vCPU count (default 1).
+# the vCPU count (default 1); VDG_MEM_PAD_K adds KiB to the guest RAM of a
+# memfd-backed guest (test_qemu_migrate.sh says why; hugetlbfs sizes are whole
+# huge pages, so there it is ignored).
 vdg_qemu() {
-	local name=$1 append=$2 mem=${VHOSTD_GUEST_MEM:-256} memobj
+	local name=$1 append=$2 memk=$((${VHOSTD_GUEST_MEM:-256} * 1024)) memobj
 	shift 2
 	VDG_LOG="$VDG_TMP/$name.log"
 	case "${VHOSTD_GUEST_MEMBACKEND:-memfd}" in
-	memfd) memobj="memory-backend-memfd,id=mem,size=${mem}M,share=on" ;;
-	hugetlbfs) memobj="memory-backend-file,id=mem,size=${mem}M,mem-path=/dev/hugepages,share=on" ;;
+	memfd)
+		memk=$((memk + ${VDG_MEM_PAD_K:-0}))
+		memobj="memory-backend-memfd,id=mem,size=${memk}K,share=on"
+		;;
+	hugetlbfs) memobj="memory-backend-file,id=mem,size=${memk}K,mem-path=/dev/hugepages,share=on" ;;
 	*) vdg_fail "VHOSTD_GUEST_MEMBACKEND: memfd or hugetlbfs" ;;
 	esac
 	local cpu=max
 	[ "${VDG_ACCEL:-tcg}" = kvm ] && cpu=host
 	: >"$VDG_LOG"
 	qemu-system-x86_64 -name "vdg-$name" -machine "pc,accel=${VDG_ACCEL:-tcg}" -cpu "$cpu" \
-		-smp "${VDG_SMP:-1}" -m "$mem" -object "$memobj" -numa node,memdev=mem \
+		-smp "${VDG_SMP:-1}" -m "${memk}K" -object "$memobj" -numa node,memdev=mem \
 		-nodefaults -display none -no-reboot -serial "file:$VDG_LOG" \
 		-monitor "unix:$VDG_TMP/$name.mon,server=on,wait=off" \
 		-kernel "$VDG_KERNEL" -initrd "$VDG_INITRD" \

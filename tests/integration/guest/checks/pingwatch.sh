@@ -8,7 +8,8 @@
 # resumed; a single late reply on a loaded TCG host does not fail the check),
 # the longest outage is at most vd.maxgap pings (default 20) and no upload
 # came back with a wrong hash (connections refused or reset during the outage
-# are retried, not failures).
+# are retried, not failures). vd.burn=1 adds a shell loop that writes guest
+# memory without pause (migrate-control.sh).
 secs=${VD_secs:-40}
 tail=${VD_tail:-5}
 maxgap_ok=${VD_maxgap:-20}
@@ -44,6 +45,13 @@ if [ "${VD_tcp:-0}" = 1 ]; then
 	tcppid=$!
 fi
 
+if [ "${VD_burn:-0}" = 1 ]; then
+	(
+		i=0
+		while [ ! -f /tmp/pw.stop ]; do i=$((i + 1)); done
+	) &
+fi
+
 n=0 ok=0 lost=0 gap=0 maxgap=0 streak=0 okfirst=0 best=0
 end=$(($(up) + secs))
 while [ "$(up)" -lt "$end" ]; do
@@ -72,8 +80,8 @@ done
 note "pings=$n ok=$ok lost=$lost maxgap=$maxgap okfirst=$okfirst resumed=$best"
 rc=0
 [ $okfirst -ge 1 ] && [ $best -ge "$tail" ] && [ $maxgap -le "$maxgap_ok" ] || rc=1
+touch /tmp/pw.stop
 if [ -n "${tcppid:-}" ]; then
-	touch /tmp/pw.stop
 	# The current upload ends within its own timeout.
 	i=0
 	while kill -0 $tcppid 2>/dev/null && [ $i -lt 25 ]; do
