@@ -12,11 +12,18 @@
 # write missing from the dirty log whether or not the guest trips over it.
 # Passes when migration completes, RAM matches, pings resume on the
 # destination, no transfer is corrupted and the bridge forwards to the guest
-# through vmB's TAP.
+# through vmB's TAP. Argument: split (default) or packed, the guest's ring
+# layout (the guest must have negotiated it).
 # Skips (77) without qemu, a guest kernel, hugetlbfs or vhostd.
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/guest/guest-lib.sh"
 
+ring=${1:-split}
+case "$ring" in
+split) pk='' qpk=off ;;
+packed) pk=packed=yes qpk=on ;;
+*) echo "usage: $0 [split|packed]" >&2; exit 2 ;;
+esac
 vdg_start migrate python3
 # QEMU before 9.0 (Debian 12 ships 7.2) loses guest-CPU writes in a TCG
 # migration: for a RAM block that is a whole number of 64-page bitmap words
@@ -26,6 +33,7 @@ vdg_start migrate python3
 # guest/migrate-control.sh shows it with no vhostd at all. 8 KiB more guest
 # RAM sends QEMU down its per-page sync, which does reset the TLB.
 if [ "$VDG_ACCEL" = tcg ]; then
+	# shellcheck disable=SC2034 # read by vdg_qemu
 	VDG_MEM_PAD_K=8
 fi
 
@@ -36,10 +44,10 @@ tb=vdg${VDG_ID}b
 br=vdg${VDG_ID}br
 {
 	vdg_conf_eal
-	vdg_conf_vhu vmA "$sa" tso=yes
+	vdg_conf_vhu vmA "$sa" tso=yes ${pk:+"$pk"}
 	vdg_conf_tap tapA "net_tap_vdg${VDG_ID}a" "$ta"
 	vdg_conf_link a vmA tapA
-	vdg_conf_vhu vmB "$sb" tso=yes
+	vdg_conf_vhu vmB "$sb" tso=yes ${pk:+"$pk"}
 	vdg_conf_tap tapB "net_tap_vdg${VDG_ID}b" "$tb"
 	vdg_conf_link b vmB tapB
 } >"$VDG_TMP/vhostd.conf"
@@ -62,15 +70,15 @@ vdg_track $!
 
 mac=$(vdg_mac 1)
 secs=40
-app="quiet vd.ip=$VDG_NET.2/24 vd.peer=$VDG_NET.1 vd.test=pingwatch vd.secs=$secs vd.tcp=1 \
+app="quiet vd.ip=$VDG_NET.2/24 vd.peer=$VDG_NET.1 vd.test=link,pingwatch vd.secs=$secs vd.tcp=1 \
 vd.rxsha=$rxsha vd.maxgap=10 vd.timeout=240"
 t0=$SECONDS
 # shellcheck disable=SC2046
-vdg_qemu src "$app" $(vdg_vhu_args n0 "$sa" client "mac=$mac")
+vdg_qemu src "$app" $(vdg_vhu_args n0 "$sa" client "mac=$mac" "packed=$qpk")
 ps=$VDG_PID
 slog=$VDG_LOG
 # shellcheck disable=SC2046
-vdg_qemu dst "$app" $(vdg_vhu_args n0 "$sb" client "mac=$mac") -incoming "unix:$VDG_TMP/mig.sock" -S
+vdg_qemu dst "$app" $(vdg_vhu_args n0 "$sb" client "mac=$mac" "packed=$qpk") -incoming "unix:$VDG_TMP/mig.sock" -S
 pd=$VDG_PID
 dlog=$VDG_LOG
 
@@ -95,6 +103,11 @@ vdg_kill "$ps"
 vdg_wait_line "$dlog" '^VDTEST (DONE|TIMEOUT)' $((secs + 120)) "$pd" >/dev/null || true
 rc=0
 vdg_result "$dlog" pingwatch || rc=1
+# VIRTIO_F_RING_PACKED is bit 34 of the link check's feature string.
+feat=$(sed -n 's/^VDTEST RESULT link PASS .*features=\([01]*\).*/\1/p' "$slog")
+want=0
+[ "$ring" = packed ] && want=1
+[ "${feat:34:1}" = "$want" ] || { vdg_log "guest ring is not $ring (features=$feat)"; rc=1; }
 grep -a -q '^VDTEST PING [0-9]* ok' "$dlog" || { vdg_log "no ping ran on the destination"; rc=1; }
 # The network learned the new place: the guest's MAC is behind vmB's TAP.
 fdb=$(bridge fdb show br "$br" | grep -i "^$mac " || true)
@@ -108,4 +121,4 @@ if [ $rc -ne 0 ]; then
 	vdg_vhostd_log d
 	vdg_fail "migration scenario failed"
 fi
-vdg_log "PASS (accel=$VDG_ACCEL, $((SECONDS - t0))s)"
+vdg_log "PASS ($ring ring, accel=$VDG_ACCEL, $((SECONDS - t0))s)"

@@ -31,6 +31,7 @@ if [ "${1:-}" != --one ]; then
 	exit
 fi
 
+# shellcheck disable=SC2034 # read by vdg_qemu
 VDG_MEM_PAD_K=$2
 vdg_init control
 [ "$(id -u)" -eq 0 ] || vdg_skip "needs root for the TAPs"
