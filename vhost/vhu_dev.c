@@ -37,6 +37,7 @@ vhu_dev_init(struct vhu_dev *dev, struct vhu_sock *s)
 	dev->s = s;
 	dev->fd = -1;
 	dev->log_fd = -1;
+	dev->log_range = -1;
 	dev->mtu = s->conf.mtu;
 	for (i = 0; i < VHU_NB_VQS_MAX; i++) {
 		dev->vqs[i].kick_fd = -1;

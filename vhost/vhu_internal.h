@@ -104,6 +104,7 @@ struct vhu_dev {
 	/* Dirty log (SET_LOG_BASE). */
 	void *log_map;
 	size_t log_map_len;
+	int log_range; /* log_map's slot in the SIGBUS range table, -1 if none */
 	struct vrq_log *log;
 	int log_fd; /* SET_LOG_FD */
 

@@ -12,8 +12,8 @@
  * waits for the datapath to leave the queue), and only then are the old
  * mappings unmapped (VPP's order, STYLE.md 2.6 rule 7).
  *
- * A frontend can still shrink a file after we mapped it: the next access
- * raises SIGBUS. Our SIGBUS handler looks the address up in a lock-free
+ * A frontend can still shrink a file after we mapped it (guest memory or
+ * the dirty log): the next access raises SIGBUS. Our SIGBUS handler looks the address up in a lock-free
  * table of our guest mappings, maps a zero page over the faulting page so
  * the access completes, and flags the owning socket; the control thread then
  * drops that device. Faults outside our mappings go to the previous handler.
@@ -545,11 +545,12 @@ vhu_set_log_base(struct vhu_dev *dev, struct vhu_msg *msg)
 	struct vrq_log *log, *old_log = dev->log;
 	void *old_map = dev->log_map;
 	size_t old_len = dev->log_map_len;
+	int old_range = dev->log_range;
 	struct stat st;
 	uint64_t delta = 0;
 	size_t len = 0;
 	void *p = NULL;
-	int rc;
+	int rc, range;
 
 	if (l->mmap_size == 0 || l->mmap_offset + l->mmap_size < l->mmap_offset) {
 		vhu_peer_log(dev, "SET_LOG_BASE: bad log range");
@@ -558,17 +559,29 @@ vhu_set_log_base(struct vhu_dev *dev, struct vhu_msg *msg)
 	log = calloc(1, sizeof(*log));
 	if (log == NULL)
 		return -ENOMEM;
+	/* The datapath writes the log as it writes guest memory: same guard against shrinking. */
+	(void)fcntl(msg->fds[0], F_ADD_SEALS, F_SEAL_SHRINK);
 	rc = vhu_mmap_file(dev, msg->fds[0], l->mmap_offset, l->mmap_size, &p, &len, &delta, &st);
 	if (rc < 0) {
 		free(log);
 		return rc;
+	}
+	range = vhu_sigbus_add(dev->s->slot, p, len, vhu_fd_page_size(msg->fds[0]));
+	if (range < 0) {
+		VHU_LOG(ERR, dev->s, "no room left to watch the dirty log for SIGBUS");
+		munmap(p, len);
+		free(log);
+		return range;
 	}
 	log->bitmap = (uint8_t *)p + delta;
 	log->size = l->mmap_size;
 	dev->log = log;
 	dev->log_map = p;
 	dev->log_map_len = len;
+	dev->log_range = range;
 	vhu_dev_apply_log(dev);
+	/* No queue uses the old log any more (vhu_dev_apply_log() took every queue lock). */
+	vhu_sigbus_del(old_range);
 	if (old_map != NULL)
 		munmap(old_map, old_len);
 	free(old_log);
@@ -596,6 +609,8 @@ vhu_mem_teardown(struct vhu_dev *dev)
 	dev->gone_next = 0;
 	free(dev->mem);
 	dev->mem = NULL;
+	vhu_sigbus_del(dev->log_range);
+	dev->log_range = -1;
 	if (dev->log_map != NULL)
 		munmap(dev->log_map, dev->log_map_len);
 	dev->log_map = NULL;

@@ -222,8 +222,9 @@ vhu_ctl_on_wake(void)
 		if (s == NULL || s->dev.fd < 0)
 			continue;
 		vhu_stat_inc(s, VHU_STAT_sigbus);
-		VHU_LOG(ERR, s, "guest memory access past the end of its file (SIGBUS)");
-		vhu_conn_close(s, "guest memory file shrunk");
+		VHU_LOG(ERR, s,
+			"guest memory or dirty log access past the end of its file (SIGBUS)");
+		vhu_conn_close(s, "guest memory or dirty log file shrunk");
 	}
 }
 

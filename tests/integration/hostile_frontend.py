@@ -90,6 +90,7 @@ PF_CONFIGURE_MEM_SLOTS = 1 << 15
 PF_STATUS = 1 << 16
 
 VF_MRG_RXBUF = 1 << 15
+VF_LOG_ALL = 1 << 26
 VF_PROTOCOL_FEATURES = 1 << 30
 VF_VERSION_1 = 1 << 32
 
@@ -1574,6 +1575,42 @@ def case_log_base_bad(c):
     c.refused(p, "SET_LOG_BASE of size 0", SET_LOG_BASE, struct.pack("<QQ", 0, 0), [small])
 
 
+def case_log_shrunk(c):
+    # Migration with a dirty log that the frontend shrinks while the datapath
+    # writes to it: the device may be dropped, the daemon must live on.
+    p = c.peer()
+    g = c.guest(p)
+    g.negotiate(want_pf=PF_MQ | PF_REPLY_ACK | PF_LOG_SHMFD,
+                want_f=VF_VERSION_1 | VF_PROTOCOL_FEATURES | VF_LOG_ALL)
+    if not g.pf & PF_LOG_SHMFD or not g.features & VF_LOG_ALL:
+        c.expect_log = False
+        return
+    g.post_rx()
+    g.setup_mem()
+    g.setup_ring(0)
+    g.setup_ring(1)
+    # One bit per 4 KiB page of guest-physical address space up to our memory's end.
+    log_size = ((GPA_BASE + MEM_SIZE) // 0x1000 + 7) // 8
+    log_fd = c.fd(new_memfd(log_size, name="vdh-log"))
+    out, _ = p.outcome(SET_LOG_BASE, struct.pack("<QQ", log_size, 0), [log_fd])
+    if out != "ack":
+        raise CaseFail("SET_LOG_BASE of a %d-byte log: %s" % (log_size, out))
+    g.expect_ack("SET_FEATURES with LOG_ALL", SET_FEATURES, u64(g.features))
+    g.loopback()
+    with mmap.mmap(log_fd, log_size) as lm:
+        first = GPA_BASE // 0x1000 // 8
+        if not any(lm[first:log_size]):
+            raise CaseFail("a frame went through with LOG_ALL but no page was logged")
+    os.ftruncate(log_fd, 0)
+    try:
+        g.loopback(timeout=2.0)
+    except CaseFail:
+        pass
+    if not p.wait_eof(5.0):
+        raise CaseFail("dirty log shrunk to 0 under traffic: the device was not dropped "
+                       "within 5s")
+
+
 # Message sizes of the random storm, per request.
 STORM_SIZES = {GET_FEATURES: 0, SET_FEATURES: 8, SET_OWNER: 0, RESET_OWNER: 0,
                SET_MEM_TABLE: 40, SET_LOG_BASE: 16, SET_LOG_FD: 0, SET_VRING_NUM: 8,
@@ -1850,6 +1887,7 @@ CASES = [
     ("rem_mem_reg_under_traffic", case_rem_mem_reg_under_traffic),
     ("config_ranges", case_config_ranges),
     ("log_base_bad", case_log_base_bad),
+    ("log_shrunk", case_log_shrunk),
     ("garbage_rings", case_garbage_rings),
     ("connect_loop", case_connect_loop),
     ("never_reads_replies", case_never_reads_replies),

@@ -4,8 +4,8 @@
  * with nothing mapped and no fd kept; a valid table is mapped at addresses
  * different from the frontend's; a re-sent identical table keeps the
  * mappings; a new table under running rings re-translates them; ADD/REM_MEM_REG;
- * and a file shrunk after setup raises SIGBUS that drops the device but not
- * the process.
+ * and a file shrunk after setup (guest memory or the dirty log) raises SIGBUS
+ * that drops the device but not the process.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -389,6 +389,60 @@ test_vhu_mem_shrunk_file_sigbus(void **state)
 	assert_null(f->s->dev.mem);
 }
 
+/* Send SET_LOG_BASE for the first page of @p fd and take its empty reply. */
+static void
+set_log_base(struct vhu_fx *f, int fd)
+{
+	struct vhu_log_msg l = {.mmap_size = 4096, .mmap_offset = 0};
+	struct vhu_msg_hdr hdr;
+	char buf[16];
+
+	assert_int_equal(
+	    vhu_fe_send(&f->fe, VHU_REQ_SET_LOG_BASE, VHU_FLAG_VERSION, &l, sizeof(l), &fd, 1), 0);
+	assert_int_equal(vhu_fe_recv(&f->fe, &hdr, buf, sizeof(buf), 5000), 0);
+	assert_int_equal(hdr.request, VHU_REQ_SET_LOG_BASE);
+}
+
+/* The dirty log gets guest memory's guard: sealed when it can be, else SIGBUS-watched. */
+static void
+test_vhu_mem_shrunk_log_sigbus(void **state)
+{
+	struct vhu_fx *f = *state;
+	struct vrq *q0 = vhu_sock_vrq(f->s, 0);
+	struct vhu_stats st;
+	int fd;
+
+	assert_int_equal(vhu_fe_set_mem_table(&f->fe), 0);
+	start_pair(f);
+	fd = memfd_create("vhu-log-sealable", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	set_log_base(f, fd);
+	assert_int_equal(ftruncate(fd, 0), -1);
+	assert_int_equal(errno, EPERM);
+	close(fd);
+
+	fd = memfd_create("vhu-log", MFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 4096), 0);
+	set_log_base(f, fd);
+	assert_int_equal(
+	    vhu_fe_call_u64(&f->fe, VHU_REQ_SET_FEATURES, FEATURES | VRQ_FBIT(VRQ_F_LOG_ALL)), 0);
+	assert_ptr_equal(q0->log, f->s->dev.log);
+	assert_int_equal(vhu_mem_sigbus_init(), 0);
+	assert_int_equal(ftruncate(fd, 0), 0);
+	/* A datapath burst logging a write: completes on a zero page, no crash. */
+	vrq_lock(q0);
+	vrq_log_write(q0, 3 * VRQ_LOG_PAGE, 1);
+	vrq_unlock(q0);
+	assert_true(VHU_FE_WAIT(vhu_fe_ev(&f->ev, closed) == 1));
+	assert_true(vhu_fe_wait_eof(&f->fe));
+	vhu_sock_stats_get(f->s, &st);
+	assert_int_equal(st.v[VHU_STAT_sigbus], 1);
+	assert_null(f->s->dev.log);
+	close(fd);
+}
+
 static void
 test_vhu_mem_hugetlb_unaligned_offset(void **state)
 {
@@ -439,6 +493,7 @@ main(void)
 	    T(test_vhu_mem_add_reg_twice),
 	    T(test_vhu_mem_log_base),
 	    T(test_vhu_mem_shrunk_file_sigbus),
+	    T(test_vhu_mem_shrunk_log_sigbus),
 	    T(test_vhu_mem_hugetlb_unaligned_offset),
 #undef T
 	};
