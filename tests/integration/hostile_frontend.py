@@ -436,8 +436,9 @@ class Guest:
             struct.pack_into("<H", self.mm, a + 4 + 2 * i, i)
         struct.pack_into("<H", self.mm, a + 2, RX_POSTED)
 
-    def handshake(self, **kw):
-        self.negotiate()
+    def handshake(self, want_pf=PF_MQ | PF_REPLY_ACK,
+                  want_f=VF_VERSION_1 | VF_PROTOCOL_FEATURES, **kw):
+        self.negotiate(want_pf, want_f)
         self.post_rx()
         self.setup_mem()
         self.setup_ring(0)
@@ -1515,14 +1516,10 @@ def case_mem_slots(c):
 def case_rem_mem_reg_under_traffic(c):
     p = c.peer()
     g = c.guest(p)
-    g.negotiate(want_pf=PF_MQ | PF_REPLY_ACK | PF_CONFIGURE_MEM_SLOTS)
+    g.handshake(want_pf=PF_MQ | PF_REPLY_ACK | PF_CONFIGURE_MEM_SLOTS)
     if not g.pf & PF_CONFIGURE_MEM_SLOTS:
         c.expect_log = False
         return
-    g.post_rx()
-    g.setup_mem()
-    g.setup_ring(0)
-    g.setup_ring(1)
     g.loopback()
     # Remove the region the running rings live in: rings stop, nothing reads it.
     p.outcome(REM_MEM_REG, u64(0) + region(GPA_BASE, MEM_SIZE, QVA_BASE, 0))
@@ -1580,15 +1577,11 @@ def case_log_shrunk(c):
     # writes to it: the device may be dropped, the daemon must live on.
     p = c.peer()
     g = c.guest(p)
-    g.negotiate(want_pf=PF_MQ | PF_REPLY_ACK | PF_LOG_SHMFD,
+    g.handshake(want_pf=PF_MQ | PF_REPLY_ACK | PF_LOG_SHMFD,
                 want_f=VF_VERSION_1 | VF_PROTOCOL_FEATURES | VF_LOG_ALL)
     if not g.pf & PF_LOG_SHMFD or not g.features & VF_LOG_ALL:
         c.expect_log = False
         return
-    g.post_rx()
-    g.setup_mem()
-    g.setup_ring(0)
-    g.setup_ring(1)
     # One bit per 4 KiB page of guest-physical address space up to our memory's end.
     log_size = ((GPA_BASE + MEM_SIZE) // 0x1000 + 7) // 8
     log_fd = c.fd(new_memfd(log_size, name="vdh-log"))

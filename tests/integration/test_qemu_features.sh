@@ -34,12 +34,7 @@ vdg_vhostd_serve d "$VDG_TMP/vhostd.conf" "$sock" "$sock1"
 vdg_tap_up "$tap" "$VDG_NET.1/24"
 vdg_tap_up "$tap1" "$net1.1/24"
 
-head -c 2000000 /dev/urandom >"$VDG_TMP/src.bin"
-rxsha=$(sha256sum <"$VDG_TMP/src.bin" | cut -d' ' -f1)
-python3 "$VDG_DIR/vd_peer.py" --bind "$VDG_NET.1" --srcfile "$VDG_TMP/src.bin" --lifetime 900 \
-	>"$VDG_TMP/peer.log" 2>&1 &
-vdg_track $!
-vdg_wait_line "$VDG_TMP/peer.log" "listen .*:5002" 10 >/dev/null || vdg_fail "peer did not start"
+vdg_peer 2000000 900
 python3 "$VDG_DIR/vd_peer.py" --bind "$net1.1" --lifetime 900 >"$VDG_TMP/peer1.log" 2>&1 &
 vdg_track $!
 vdg_wait_line "$VDG_TMP/peer1.log" "listen .*:5001" 10 >/dev/null || vdg_fail "peer 1 did not start"
@@ -72,7 +67,7 @@ featbit() {
 
 t0=$SECONDS
 # a. packed ring (VIRTIO_F_RING_PACKED = bit 34)
-if boot packed "$sock" link,ping,tcp "vd.ip=$VDG_NET.2/24 vd.peer=$VDG_NET.1 vd.rxsha=$rxsha \
+if boot packed "$sock" link,ping,tcp "vd.ip=$VDG_NET.2/24 vd.peer=$VDG_NET.1 vd.rxsha=$VDG_RXSHA \
 vd.rxbytes=2000000" packed=on; then
 	[ "$(featbit packed 34)" = 1 ] || { vdg_log "packed: ring not packed"; failed="$failed packed"; }
 fi

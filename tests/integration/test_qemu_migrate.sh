@@ -35,6 +35,8 @@ vdg_start migrate python3
 if [ "$VDG_ACCEL" = tcg ]; then
 	# shellcheck disable=SC2034 # read by vdg_qemu
 	VDG_MEM_PAD_K=8
+	[ "${VHOSTD_GUEST_MEMBACKEND:-memfd}" = memfd ] ||
+		vdg_log "note: hugetlbfs guest RAM cannot be padded; QEMU < 9.0 under TCG may lose pages"
 fi
 
 sa=$VDG_TMP/vmA.sock
@@ -62,16 +64,12 @@ ip link set dev "$tb" master "$br"
 ip addr add "$VDG_NET.1/24" dev "$br"
 ip link set dev "$br" up
 
-head -c 1000000 /dev/urandom >"$VDG_TMP/src.bin"
-rxsha=$(sha256sum <"$VDG_TMP/src.bin" | cut -d' ' -f1)
-python3 "$VDG_DIR/vd_peer.py" --bind "$VDG_NET.1" --srcfile "$VDG_TMP/src.bin" --lifetime 600 \
-	>"$VDG_TMP/peer.log" 2>&1 &
-vdg_track $!
+vdg_peer 1000000 600
 
 mac=$(vdg_mac 1)
 secs=40
 app="quiet vd.ip=$VDG_NET.2/24 vd.peer=$VDG_NET.1 vd.test=link,pingwatch vd.secs=$secs vd.tcp=1 \
-vd.rxsha=$rxsha vd.maxgap=10 vd.timeout=240"
+vd.rxsha=$VDG_RXSHA vd.maxgap=10 vd.timeout=240"
 t0=$SECONDS
 # shellcheck disable=SC2046
 vdg_qemu src "$app" $(vdg_vhu_args n0 "$sa" client "mac=$mac" "packed=$qpk")

@@ -24,15 +24,10 @@ tap=vdg${VDG_ID}t
 vdg_vhostd_serve d "$VDG_TMP/vhostd.conf" "$sock"
 vdg_tap_up "$tap" "$VDG_NET.1/24"
 
-head -c 3000000 /dev/urandom >"$VDG_TMP/src.bin"
-rxsha=$(sha256sum <"$VDG_TMP/src.bin" | cut -d' ' -f1)
-python3 "$VDG_DIR/vd_peer.py" --bind "$VDG_NET.1" --srcfile "$VDG_TMP/src.bin" --lifetime 600 \
-	>"$VDG_TMP/peer.log" 2>&1 &
-vdg_track $!
-vdg_wait_line "$VDG_TMP/peer.log" "listen .*:5002" 10 >/dev/null || vdg_fail "peer did not start"
+vdg_peer 3000000 600
 
 mac=$(vdg_mac 1)
-common="quiet vd.ip=$VDG_NET.2/24 vd.peer=$VDG_NET.1 vd.rxsha=$rxsha vd.rxbytes=3000000"
+common="quiet vd.ip=$VDG_NET.2/24 vd.peer=$VDG_NET.1 vd.rxsha=$VDG_RXSHA vd.rxbytes=3000000"
 rc=0
 
 # 1. First guest; it stays up after its checks so that we can kill it hard.

@@ -217,6 +217,18 @@ vdg_qemu() {
 	vdg_log "guest $name: pid $VDG_PID accel ${VDG_ACCEL:-tcg} log $VDG_LOG"
 }
 
+# vdg_peer BYTES LIFETIME: vd_peer.py on $VDG_NET.1 (TCP sink and source for
+# the guest's checks) serving BYTES random bytes for LIFETIME seconds; sets
+# VDG_RXSHA, the SHA-256 the guest's download must have (vd.rxsha).
+vdg_peer() {
+	head -c "$1" /dev/urandom >"$VDG_TMP/src.bin"
+	VDG_RXSHA=$(sha256sum <"$VDG_TMP/src.bin" | cut -d' ' -f1)
+	python3 "$VDG_DIR/vd_peer.py" --bind "$VDG_NET.1" --srcfile "$VDG_TMP/src.bin" \
+		--lifetime "$2" >"$VDG_TMP/peer.log" 2>&1 &
+	vdg_track $!
+	vdg_wait_line "$VDG_TMP/peer.log" "listen .*:5002" 10 >/dev/null || vdg_fail "peer did not start"
+}
+
 # Send one HMP command to a guest's monitor (needs python3; no socat here).
 vdg_hmp() {
 	local name=$1 cmd=$2

@@ -52,15 +52,11 @@ done
 ip addr add "$VDG_NET.1/24" dev "$br"
 ip link set dev "$br" up
 
-head -c 1000000 /dev/urandom >"$VDG_TMP/src.bin"
-rxsha=$(sha256sum <"$VDG_TMP/src.bin" | cut -d' ' -f1)
-python3 "$VDG_DIR/vd_peer.py" --bind "$VDG_NET.1" --srcfile "$VDG_TMP/src.bin" --lifetime 300 \
-	>"$VDG_TMP/peer.log" 2>&1 &
-vdg_track $!
+vdg_peer 1000000 300
 
 mac=$(vdg_mac 1)
 app="quiet vd.ip=$VDG_NET.2/24 vd.peer=$VDG_NET.1 vd.test=pingwatch vd.secs=40 vd.tcp=1 \
-vd.rxsha=$rxsha vd.burn=1 vd.timeout=120"
+vd.rxsha=$VDG_RXSHA vd.burn=1 vd.timeout=120"
 nic() {
 	echo "-netdev tap,id=n0,ifname=vdg${VDG_ID}$1,script=no,downscript=no,vhost=off"
 	echo "-device virtio-net-pci,netdev=n0,mac=$mac"
