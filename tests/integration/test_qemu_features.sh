@@ -23,9 +23,7 @@ tap1=vdg${VDG_ID}q
 net1=10.214.${VDG_NET##*.}
 {
 	vdg_conf_eal
-	vdg_conf_vhu vm0 "$sock" mode=server packed=yes tso=yes
-	vdg_conf_tap tap0 "net_tap_vdg$VDG_ID" "$tap"
-	vdg_conf_link l0 vm0 tap0
+	vdg_conf_vm_tap "$sock" "$tap" mode=server packed=yes tso=yes
 	vdg_conf_vhu vm1 "$sock1" mode=server queues=2 tso=yes
 	vdg_conf_tap tap1 "net_tap_vdg${VDG_ID}q" "$tap1" queues=2
 	vdg_conf_link l1 vm1 tap1

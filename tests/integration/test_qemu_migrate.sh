@@ -80,11 +80,7 @@ vdg_qemu dst "$app" $(vdg_vhu_args n0 "$sb" client "mac=$mac" "packed=$qpk") -in
 pd=$VDG_PID
 dlog=$VDG_LOG
 
-if ! vdg_wait_line "$slog" '^VDTEST PING 3 ok' 150 "$ps" >/dev/null; then
-	vdg_dump src
-	vdg_vhostd_log d
-	vdg_fail "no traffic before the migration"
-fi
+vdg_expect src "$ps" d '^VDTEST PING 3 ok' 150 "no traffic before the migration"
 tm=$SECONDS
 vdg_migrate src "$VDG_TMP/mig.sock" 90 || { vdg_dump src; vdg_dump dst; vdg_fail "migration failed"; }
 vdg_log "migrated in $((SECONDS - tm))s at guest ping $(grep -a -c '^VDTEST PING' "$slog")"

@@ -17,9 +17,7 @@ sock=$VDG_TMP/vm0.sock
 tap=vdg${VDG_ID}t
 {
 	vdg_conf_eal
-	vdg_conf_vhu vm0 "$sock" mode=client reconnect-ms=100 tso=yes
-	vdg_conf_tap tap0 "net_tap_vdg$VDG_ID" "$tap"
-	vdg_conf_link l0 vm0 tap0
+	vdg_conf_vm_tap "$sock" "$tap" mode=client reconnect-ms=100 tso=yes
 } >"$VDG_TMP/vhostd.conf"
 
 secs=40
@@ -36,11 +34,7 @@ vdg_tap_up "$tap" "$VDG_NET.1/24"
 python3 "$VDG_DIR/vd_peer.py" --bind "$VDG_NET.1" --lifetime 600 >"$VDG_TMP/peer.log" 2>&1 &
 vdg_track $!
 
-if ! vdg_wait_line "$glog" '^VDTEST PING 3 ok' 150 "$g" >/dev/null; then
-	vdg_dump g
-	vdg_vhostd_log d1
-	vdg_fail "no traffic before the restart"
-fi
+vdg_expect g "$g" d1 '^VDTEST PING 3 ok' 150 "no traffic before the restart"
 # Kill vhostd with no chance to clean up, as a crash would.
 kill -KILL "$VDG_VHOSTD_PID"
 vdg_wait_exit "$VDG_VHOSTD_PID" 10

@@ -17,9 +17,7 @@ sock=$VDG_TMP/vm0.sock
 tap=vdg${VDG_ID}t
 {
 	vdg_conf_eal
-	vdg_conf_vhu vm0 "$sock" mode=server tso=yes
-	vdg_conf_tap tap0 "net_tap_vdg$VDG_ID" "$tap"
-	vdg_conf_link l0 vm0 tap0
+	vdg_conf_vm_tap "$sock" "$tap" mode=server tso=yes
 } >"$VDG_TMP/vhostd.conf"
 vdg_vhostd_serve d "$VDG_TMP/vhostd.conf" "$sock"
 vdg_tap_up "$tap" "$VDG_NET.1/24"
@@ -36,11 +34,7 @@ t0=$SECONDS
 vdg_qemu g1 "$common vd.test=link,ping,tcp vd.bytes=3000000 vd.hold=1 vd.timeout=240" \
 	$(vdg_vhu_args n0 "$sock" client "mac=$mac")
 g1=$VDG_PID
-if ! vdg_wait_line "$VDG_LOG" '^VDTEST UP' 120 "$g1" >/dev/null; then
-	vdg_dump g1
-	vdg_vhostd_log d
-	vdg_fail "guest 1: eth0 never came up"
-fi
+vdg_expect g1 "$g1" d '^VDTEST UP' 120 "guest 1: eth0 never came up"
 t_up=$((SECONDS - t0))
 vdg_wait_line "$VDG_LOG" '^VDTEST (DONE|TIMEOUT)' 240 "$g1" >/dev/null || true
 for t in link ping tcp; do

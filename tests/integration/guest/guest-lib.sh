@@ -190,7 +190,8 @@ vdg_vhu_args() {
 # NAME.qemu.log); the QEMU monitor listens on $VDG_TMP/NAME.mon. VDG_SMP sets
 # the vCPU count (default 1); VDG_MEM_PAD_K adds KiB to the guest RAM of a
 # memfd-backed guest (test_qemu_migrate.sh says why; hugetlbfs sizes are whole
-# huge pages, so there it is ignored).
+# huge pages, so there it is ignored); VDG_MEM_OPTS is appended to -m (e.g.
+# ",slots=2,maxmem=1G" for memory hotplug).
 vdg_qemu() {
 	local name=$1 append=$2 memk=$((${VHOSTD_GUEST_MEM:-256} * 1024)) memobj
 	shift 2
@@ -207,7 +208,7 @@ vdg_qemu() {
 	[ "${VDG_ACCEL:-tcg}" = kvm ] && cpu=host
 	: >"$VDG_LOG"
 	qemu-system-x86_64 -name "vdg-$name" -machine "pc,accel=${VDG_ACCEL:-tcg}" -cpu "$cpu" \
-		-smp "${VDG_SMP:-1}" -m "${memk}K" -object "$memobj" -numa node,memdev=mem \
+		-smp "${VDG_SMP:-1}" -m "${memk}K${VDG_MEM_OPTS:-}" -object "$memobj" -numa node,memdev=mem \
 		-nodefaults -display none -no-reboot -serial "file:$VDG_LOG" \
 		-monitor "unix:$VDG_TMP/$name.mon,server=on,wait=off" \
 		-kernel "$VDG_KERNEL" -initrd "$VDG_INITRD" \
@@ -227,6 +228,17 @@ vdg_peer() {
 		--lifetime "$2" >"$VDG_TMP/peer.log" 2>&1 &
 	vdg_track $!
 	vdg_wait_line "$VDG_TMP/peer.log" "listen .*:5002" 10 >/dev/null || vdg_fail "peer did not start"
+}
+
+# vdg_expect GUEST PID VHOSTD RE T MSG: wait up to T seconds for a line
+# matching RE in guest GUEST's serial log (QEMU's PID: give up when it
+# exited); on a miss dump the guest's and vhostd VHOSTD's logs, fail with MSG.
+vdg_expect() {
+	local guest=$1 pid=$2 vd=$3 re=$4 t=$5 msg=$6
+	vdg_wait_line "$VDG_TMP/$guest.log" "$re" "$t" "$pid" >/dev/null && return 0
+	vdg_dump "$guest"
+	vdg_vhostd_log "$vd"
+	vdg_fail "$msg"
 }
 
 # Send one HMP command to a guest's monitor (needs python3; no socat here).
@@ -362,6 +374,17 @@ vdg_conf_tap() {
 # vdg_conf_link NAME A B: forward between ports A and B.
 vdg_conf_link() {
 	printf '%s\n' "[link $1]" "a = $2" "b = $3"
+}
+
+# vdg_conf_vm_tap SOCK IFACE [KEY=VALUE...]: the one-guest topology: vhost-user
+# port vm0 on SOCK (options from the arguments) linked to the TAP stand-in
+# tap0 on host interface IFACE.
+vdg_conf_vm_tap() {
+	local sock=$1 ifc=$2
+	shift 2
+	vdg_conf_vhu vm0 "$sock" "$@"
+	vdg_conf_tap tap0 "net_tap_$ifc" "$ifc"
+	vdg_conf_link l0 vm0 tap0
 }
 
 # Start vhostd with config file CONF; its output goes to $VDG_TMP/NAME.vhostd.log.

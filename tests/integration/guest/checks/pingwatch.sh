@@ -78,6 +78,13 @@ done
 # Without any loss the whole run counts as "after".
 [ $lost -eq 0 ] && best=$ok
 note "pings=$n ok=$ok lost=$lost maxgap=$maxgap okfirst=$okfirst resumed=$best"
+# Memory as the guest sees it at the end: total, and zone Normal's size and
+# what the kernel took from it; a guest of less than 4 GiB has that zone only
+# after a memory hotplug above 4 GiB (test_qemu_hotplug.sh).
+note "mem_kb=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)" \
+	"$(awk '/^Node/ { z = $4 } z == "Normal" && $1 == "pages" && $2 == "free" { f = $3 }
+		z == "Normal" && $1 == "managed" { m = $2 }
+		END { printf "normal_kb=%d normal_used_kb=%d", m * 4, (m - f) * 4 }' /proc/zoneinfo)"
 rc=0
 [ $okfirst -ge 1 ] && [ $best -ge "$tail" ] && [ $maxgap -le "$maxgap_ok" ] || rc=1
 touch /tmp/pw.stop
