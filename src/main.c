@@ -24,6 +24,7 @@
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
+#include <rte_version.h>
 
 #include "vd_cfg.h"
 #include "vd_ctl.h"
@@ -66,13 +67,14 @@ vd_usage(FILE *out, const char *prog)
 {
 	fprintf(
 	    out,
-	    "Usage: %s [-c FILE] [--check] [--stats-interval SEC] [-v] [-- EAL args]\n"
+	    "Usage: %s [-c FILE] [--check] [--stats-interval SEC] [-v] [-V] [-- EAL args]\n"
 	    "  -c, --config FILE       configuration file (default %s)\n"
 	    "      --check             validate the configuration and the lcore plan, then\n"
 	    "                          exit 0 (valid) or 1 (errors on stderr); touches no device\n"
 	    "  -s, --stats-interval N  print stats every N seconds (0 = only on SIGUSR1 and at\n"
 	    "                          exit); overrides [stats] interval\n"
 	    "  -v, --verbose           more log output (repeat for debug)\n"
+	    "  -V, --version           print vhostd's and DPDK's versions, then exit\n"
 	    "  -h, --help              this text\n"
 	    "Arguments after -- go to DPDK's EAL unchanged, after those vhostd derives\n"
 	    "from [eal]. Signals: SIGINT/SIGTERM stop cleanly, SIGUSR1 prints stats.\n"
@@ -88,6 +90,7 @@ vd_parse_opts(int argc, char **argv, struct vd_opts *o)
 	    {"check", no_argument, NULL, 'C'},
 	    {"stats-interval", required_argument, NULL, 's'},
 	    {"verbose", no_argument, NULL, 'v'},
+	    {"version", no_argument, NULL, 'V'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -98,7 +101,7 @@ vd_parse_opts(int argc, char **argv, struct vd_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->config = VD_DEFAULT_CONFIG;
 	o->stats_interval = -1;
-	while ((c = getopt_long(argc, argv, "c:s:vh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:vVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			o->config = optarg;
@@ -119,6 +122,9 @@ vd_parse_opts(int argc, char **argv, struct vd_opts *o)
 		case 'v':
 			o->verbose++;
 			break;
+		case 'V':
+			printf("vhostd %s, %s\n", VHOSTD_VERSION, rte_version());
+			exit(0);
 		case 'h':
 			vd_usage(stdout, argv[0]);
 			exit(0);
@@ -402,6 +408,7 @@ main(int argc, char **argv)
 		goto err_eal;
 	}
 	vd_plan_bind(vd_lcores, nb_workers, &vd_ports);
+	printf("vhostd: version %s, %s\n", VHOSTD_VERSION, rte_version());
 	printf("vhostd: running, lcore plan:\n");
 	vd_plan_print(stdout, cfg, vd_lcores, nb_workers);
 	fflush(stdout);

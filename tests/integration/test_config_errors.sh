@@ -4,7 +4,8 @@
 # vhostd refuses a bad configuration before it touches anything: for each
 # mistake, the exact "file:line: key: reason" message on stderr, exit status
 # 1, and no side effect (no vhost-user socket, no TAP interface, no DPDK
-# runtime directory). Also --check on good and bad files, and bad options.
+# runtime directory). Also --check on good and bad files, bad options and
+# --version.
 # Needs only the vhostd binary ($VHOSTD); runs as any user.
 set -u
 
@@ -239,6 +240,17 @@ for args in "--stats-interval=-3 -c $conf" "--no-such-option -c $conf" "-c $conf
 		echo "FAIL: options '$args': exit $rc: $out"
 	fi
 done
+
+# --version: one line naming vhostd's version and DPDK's, exit 0, nothing else done.
+out=$("$VHOSTD" --version 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && printf '%s\n' "$out" | grep -Eqx 'vhostd [0-9]+\.[0-9]+\.[0-9]+, DPDK [0-9.]+.*' &&
+	no_side_effects; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+	echo "FAIL: --version: exit $rc: $out"
+fi
 
 echo "config_errors: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
