@@ -8,8 +8,7 @@
 # Prints one closing line: "N passed, N failed, N skipped".
 # FUZZ_SECONDS (default 20) sets each fuzz run; SKIP_INTEGRATION=1 skips them.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-root=$(pwd)
+cd "$(dirname "$0")/.." || exit 1
 bash scripts/setup.sh || exit 1
 
 failed_steps=()
