@@ -71,6 +71,7 @@ vd.rxbytes=2000000" packed=on; then
 fi
 
 # b. two queue pairs
+# shellcheck disable=SC2034 # read by vdg_qemu
 VDG_SMP=2
 if boot mq "$sock1" link,mq "vd.ip=$net1.2/24 vd.peer=$net1.1 vd.queues=2" queues=2; then
 	d0=$(vdg_vhostd_qrx d vm1:0)
@@ -82,7 +83,6 @@ if boot mq "$sock1" link,mq "vd.ip=$net1.2/24 vd.peer=$net1.1 vd.queues=2" queue
 	# only other guest TX is a handful of ARP/handshake frames.
 	[ "$d0" -ge 10 ] && [ "$d1" -ge 10 ] || { vdg_log "mq: a queue carried no flow"; failed="$failed mq"; }
 fi
-VDG_SMP=1
 
 kill -0 "$VDG_VHOSTD_PID" 2>/dev/null || failed="$failed vhostd-died"
 if [ -n "$failed" ]; then

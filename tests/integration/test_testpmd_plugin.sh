@@ -72,9 +72,9 @@ PMD_SO=$PLUGDIR/$(basename "$PMD_SO")
 
 # Stop one testpmd by PID: SIGINT (it prints its final stats), then SIGKILL.
 stop_pid() {
-	local pid=$1 i
+	local pid=$1
 	kill -INT "$pid" 2>/dev/null
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -101,7 +101,7 @@ TPMD_COMMON=(--stats-period 1 --forward-mode=io --nb-cores=1 --rxq=1 --txq=1
 # $2 is extra net_virtio_user devargs (ring layout, mergeable buffers).
 run_case() {
 	local name=$1 fe_args=$2 sock=$TMP/$1.sock be_log=$TMP/$1-be.log fe_log=$TMP/$1-fe.log
-	local be fe i be_rx be_tx fe_rx fe_tx v
+	local be fe be_rx be_tx fe_rx fe_tx v
 
 	# Backend: main lcore on CPU 0, forwarding lcore on CPU 1.
 	"$TESTPMD" "${EAL_COMMON[@]}" --file-prefix "vdbe$$$name" --lcores 0@0,1@1 \
@@ -109,7 +109,7 @@ run_case() {
 		</dev/null >"$be_log" 2>&1 &
 	be=$!
 	PIDS+=("$be")
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		[ -S "$sock" ] && break
 		kill -0 "$be" 2>/dev/null || fail "$name: backend testpmd exited early"
 		sleep 0.1
@@ -126,7 +126,7 @@ run_case() {
 	PIDS+=("$fe")
 
 	# Let the packets bounce; the backend must report link up on the way.
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		grep -aq "net_vhostd: $sock: link up" "$be_log" && break
 		kill -0 "$fe" 2>/dev/null || fail "$name: frontend testpmd exited early"
 		sleep 0.1
