@@ -13,13 +13,14 @@
  * mappings unmapped (VPP's order, STYLE.md 2.6 rule 7).
  *
  * A frontend can still shrink a file after we mapped it (guest memory or
- * the dirty log): the next access raises SIGBUS. Our SIGBUS handler looks the address up in a lock-free
- * table of our guest mappings, maps a zero page over the faulting page so
- * the access completes, and flags the owning socket; the control thread then
- * drops that device. Faults outside our mappings go to the previous handler.
- * The teardown unmaps only after taking every queue lock, and the datapath
- * touches guest memory only inside a burst under its queue lock, so the
- * faulting access always completes on the zero page before the unmap.
+ * the dirty log): the next access raises SIGBUS. Our SIGBUS handler looks
+ * the address up in a lock-free table of those mappings, maps a zero page
+ * over the faulting page so the access completes, and flags the owning
+ * socket; the control thread then drops that device. Faults outside our
+ * mappings go to the previous handler. The teardown unmaps only after taking
+ * every queue lock, and the datapath touches guest memory only inside a burst
+ * under its queue lock, so the faulting access always completes on the zero
+ * page before the unmap.
  */
 #define _GNU_SOURCE
 #include <errno.h>
