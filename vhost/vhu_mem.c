@@ -203,14 +203,21 @@ vhu_fd_page_size(int fd)
 	return pg > 0 ? (uint64_t)pg : 4096;
 }
 
-/* Map [offset, offset + size) of @p fd; checks the file is long enough first. */
+/*
+ * Map [offset, offset + size) of @p fd (guest memory or the dirty log, named
+ * by @p what) after checking the file is long enough, guarded against the
+ * frontend shrinking the file under the datapath: sealed where the file
+ * allows it (needs MFD_ALLOW_SEALING), and in the SIGBUS range table (*range).
+ */
 static int
-vhu_mmap_file(struct vhu_dev *dev, int fd, uint64_t offset, uint64_t size, void **addr,
-	      size_t *map_len, uint64_t *delta, struct stat *st)
+vhu_mmap_file(struct vhu_dev *dev, int fd, uint64_t offset, uint64_t size, const char *what,
+	      void **addr, size_t *map_len, uint64_t *delta, struct stat *st, int *range)
 {
 	uint64_t pgsz, map_off, len;
 	void *p;
+	int rc;
 
+	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
 	if (fstat(fd, st) < 0)
 		return -errno;
 	if (!S_ISREG(st->st_mode)) {
@@ -235,6 +242,13 @@ vhu_mmap_file(struct vhu_dev *dev, int fd, uint64_t offset, uint64_t size, void 
 	}
 	/* Guest RAM has no place in our core dumps. */
 	madvise(p, (size_t)len, MADV_DONTDUMP);
+	rc = vhu_sigbus_add(dev->s->slot, p, (size_t)len, (size_t)pgsz);
+	if (rc < 0) {
+		VHU_LOG(ERR, dev->s, "no room left to watch %s for SIGBUS", what);
+		munmap(p, (size_t)len);
+		return rc;
+	}
+	*range = rc;
 	*addr = p;
 	*map_len = (size_t)len;
 	return 0;
@@ -249,9 +263,8 @@ vhu_map_region(struct vhu_dev *dev, const struct vhu_mem_region_msg *r, int fd, 
 
 	memset(m, 0, sizeof(*m));
 	m->range = -1;
-	/* Best effort: forbid the frontend from shrinking the file (needs MFD_ALLOW_SEALING). */
-	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
-	rc = vhu_mmap_file(dev, fd, r->mmap_offset, r->size, &m->addr, &m->len, &delta, &st);
+	rc = vhu_mmap_file(dev, fd, r->mmap_offset, r->size, "guest memory", &m->addr, &m->len,
+			   &delta, &st, &m->range);
 	if (rc < 0)
 		return rc;
 	m->gpa = r->gpa;
@@ -261,13 +274,6 @@ vhu_map_region(struct vhu_dev *dev, const struct vhu_mem_region_msg *r, int fd, 
 	m->hva = (uint64_t)(uintptr_t)m->addr + delta;
 	m->st_dev = st.st_dev;
 	m->st_ino = st.st_ino;
-	rc = vhu_sigbus_add(dev->s->slot, m->addr, m->len, vhu_fd_page_size(fd));
-	if (rc < 0) {
-		VHU_LOG(ERR, dev->s, "no room left to watch guest memory for SIGBUS");
-		vhu_map_release(m);
-		return rc;
-	}
-	m->range = rc;
 	return 0;
 }
 
@@ -560,19 +566,11 @@ vhu_set_log_base(struct vhu_dev *dev, struct vhu_msg *msg)
 	log = calloc(1, sizeof(*log));
 	if (log == NULL)
 		return -ENOMEM;
-	/* The datapath writes the log as it writes guest memory: same guard against shrinking. */
-	(void)fcntl(msg->fds[0], F_ADD_SEALS, F_SEAL_SHRINK);
-	rc = vhu_mmap_file(dev, msg->fds[0], l->mmap_offset, l->mmap_size, &p, &len, &delta, &st);
+	rc = vhu_mmap_file(dev, msg->fds[0], l->mmap_offset, l->mmap_size, "the dirty log", &p,
+			   &len, &delta, &st, &range);
 	if (rc < 0) {
 		free(log);
 		return rc;
-	}
-	range = vhu_sigbus_add(dev->s->slot, p, len, vhu_fd_page_size(msg->fds[0]));
-	if (range < 0) {
-		VHU_LOG(ERR, dev->s, "no room left to watch the dirty log for SIGBUS");
-		munmap(p, len);
-		free(log);
-		return range;
 	}
 	log->bitmap = (uint8_t *)p + delta;
 	log->size = l->mmap_size;

@@ -322,19 +322,28 @@ test_vhu_mem_add_reg_twice(void **state)
 	assert_true(vrq_is_started(vhu_sock_vrq(f->s, 1)));
 }
 
+/* Send SET_LOG_BASE for the first page of @p fd and take its empty reply. */
 static void
-test_vhu_mem_log_base(void **state)
+set_log_base(struct vhu_fx *f, int fd)
 {
-	struct vhu_fx *f = *state;
 	struct vhu_log_msg l = {.mmap_size = 4096, .mmap_offset = 0};
 	struct vhu_msg_hdr hdr;
 	char buf[16];
-	int fd = f->fe.regions[0].memfd;
 
 	assert_int_equal(
 	    vhu_fe_send(&f->fe, VHU_REQ_SET_LOG_BASE, VHU_FLAG_VERSION, &l, sizeof(l), &fd, 1), 0);
 	assert_int_equal(vhu_fe_recv(&f->fe, &hdr, buf, sizeof(buf), 5000), 0);
 	assert_int_equal(hdr.request, VHU_REQ_SET_LOG_BASE);
+}
+
+static void
+test_vhu_mem_log_base(void **state)
+{
+	struct vhu_fx *f = *state;
+	struct vhu_log_msg l = {.mmap_size = 4096, .mmap_offset = 0};
+	int fd = f->fe.regions[0].memfd;
+
+	set_log_base(f, fd);
 	assert_non_null(f->s->dev.log);
 	assert_int_equal(f->s->dev.log->size, 4096);
 	/* The log reaches the queues only while LOG_ALL is negotiated. */
@@ -387,20 +396,6 @@ test_vhu_mem_shrunk_file_sigbus(void **state)
 	vhu_sock_stats_get(f->s, &st);
 	assert_int_equal(st.v[VHU_STAT_sigbus], 1);
 	assert_null(f->s->dev.mem);
-}
-
-/* Send SET_LOG_BASE for the first page of @p fd and take its empty reply. */
-static void
-set_log_base(struct vhu_fx *f, int fd)
-{
-	struct vhu_log_msg l = {.mmap_size = 4096, .mmap_offset = 0};
-	struct vhu_msg_hdr hdr;
-	char buf[16];
-
-	assert_int_equal(
-	    vhu_fe_send(&f->fe, VHU_REQ_SET_LOG_BASE, VHU_FLAG_VERSION, &l, sizeof(l), &fd, 1), 0);
-	assert_int_equal(vhu_fe_recv(&f->fe, &hdr, buf, sizeof(buf), 5000), 0);
-	assert_int_equal(hdr.request, VHU_REQ_SET_LOG_BASE);
 }
 
 /* The dirty log gets guest memory's guard: sealed when it can be, else SIGBUS-watched. */
