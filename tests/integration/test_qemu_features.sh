@@ -59,7 +59,7 @@ boot() {
 # Feature bit B of the guest's negotiated features (from the link check).
 featbit() {
 	local f
-	f=$(sed -n 's/^VDTEST RESULT link PASS .*features=\([01]*\).*/\1/p' "$VDG_TMP/$1.log")
+	f=$(vdg_features "$VDG_TMP/$1.log")
 	echo "${f:$2:1}"
 }
 

@@ -44,7 +44,7 @@ for t in link jumbo ping tcp; do
 	vdg_result "$VDG_TMP/b.log" "$t" || rc=1
 done
 # B really runs without MRG_RXBUF (bit 15) and with the MTU feature (bit 3).
-f=$(sed -n 's/^VDTEST RESULT link PASS .*features=\([01]*\).*/\1/p' "$VDG_TMP/b.log")
+f=$(vdg_features "$VDG_TMP/b.log")
 [ "${f:15:1}" = 0 ] && [ "${f:3:1}" = 1 ] || { vdg_log "guest B features: $f"; rc=1; }
 kill -0 "$VDG_VHOSTD_PID" 2>/dev/null || { vdg_log "vhostd died"; rc=1; }
 if [ $rc -ne 0 ]; then

@@ -56,13 +56,7 @@ br=vdg${VDG_ID}br
 vdg_vhostd_serve d "$VDG_TMP/vhostd.conf" "$sa" "$sb"
 vdg_tap_up "$ta" ""
 vdg_tap_up "$tb" ""
-ip link add name "$br" type bridge
-VDG_CLEANUP_HOOKS+=("ip link del $br 2>/dev/null")
-ip link set dev "$br" type bridge stp_state 0 forward_delay 0
-ip link set dev "$ta" master "$br"
-ip link set dev "$tb" master "$br"
-ip addr add "$VDG_NET.1/24" dev "$br"
-ip link set dev "$br" up
+vdg_bridge "$br" "$VDG_NET.1/24" "$ta" "$tb"
 
 vdg_peer 1000000 600
 
@@ -84,12 +78,8 @@ vdg_expect src "$ps" d '^VDTEST PING 3 ok' 150 "no traffic before the migration"
 tm=$SECONDS
 vdg_migrate src "$VDG_TMP/mig.sock" 90 || { vdg_dump src; vdg_dump dst; vdg_fail "migration failed"; }
 vdg_log "migrated in $((SECONDS - tm))s at guest ping $(grep -a -c '^VDTEST PING' "$slog")"
-# The destination has loaded everything once it leaves "inmigrate".
-for _ in $(seq 1 60); do
-	case "$(vdg_hmp dst "info status")" in *inmigrate*) sleep 0.5 ;; *) break ;; esac
-done
 memok=0
-python3 "$VDG_DIR/vd_memcmp.py" "$ps" "$pd" >"$VDG_TMP/memcmp.log" 2>&1 || memok=$?
+vdg_ram_compare "$ps" dst "$pd" || memok=$?
 vdg_log "$(head -1 "$VDG_TMP/memcmp.log")"
 vdg_hmp dst cont >/dev/null
 vdg_kill "$ps"
@@ -98,7 +88,7 @@ vdg_wait_line "$dlog" '^VDTEST (DONE|TIMEOUT)' $((secs + 120)) "$pd" >/dev/null 
 rc=0
 vdg_result "$dlog" pingwatch || rc=1
 # VIRTIO_F_RING_PACKED is bit 34 of the link check's feature string.
-feat=$(sed -n 's/^VDTEST RESULT link PASS .*features=\([01]*\).*/\1/p' "$slog")
+feat=$(vdg_features "$slog")
 want=0
 [ "$ring" = packed ] && want=1
 [ "${feat:34:1}" = "$want" ] || { vdg_log "guest ring is not $ring (features=$feat)"; rc=1; }

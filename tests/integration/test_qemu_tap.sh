@@ -42,7 +42,7 @@ for t in link ping tcp; do
 done
 # Offloads: the guest negotiated VIRTIO_NET_F_CSUM (bit 0) and HOST_TSO4 (11),
 # so its TCP segments left as up-to-64k TSO frames with partial checksums.
-feat=$(sed -n 's/^VDTEST RESULT link PASS .*features=\([01]*\).*/\1/p' "$VDG_LOG")
+feat=$(vdg_features "$VDG_LOG")
 if [ "${feat:0:1}" != 1 ] || [ "${feat:11:1}" != 1 ]; then
 	vdg_log "guest did not negotiate CSUM/HOST_TSO4: features=$feat"
 	rc=1

@@ -241,6 +241,39 @@ vdg_expect() {
 	vdg_fail "$msg"
 }
 
+# vdg_features LOG: the virtio feature bits the guest's link check reported in
+# serial log LOG, as a 0/1 string, bit 0 first (empty without a link result).
+vdg_features() {
+	sed -n 's/^VDTEST RESULT link PASS .*features=\([01]*\).*/\1/p' "$1"
+}
+
+# vdg_bridge BR ADDR IFACE...: Linux bridge BR (removed at exit) holding the
+# host address ADDR, with forwarding from the start, over interfaces IFACE.
+vdg_bridge() {
+	local br=$1 addr=$2 ifc
+	shift 2
+	ip link add name "$br" type bridge
+	VDG_CLEANUP_HOOKS+=("ip link del $br 2>/dev/null")
+	ip link set dev "$br" type bridge stp_state 0 forward_delay 0
+	for ifc in "$@"; do
+		ip link set dev "$ifc" master "$br" up
+	done
+	ip addr add "$addr" dev "$br"
+	ip link set dev "$br" up
+}
+
+# vdg_ram_compare SRC_PID DST DST_PID: once the paused destination guest DST has
+# loaded the migration (it leaves "inmigrate"), compare its RAM with the
+# stopped source's (vd_memcmp.py, report in $VDG_TMP/memcmp.log); returns
+# vd_memcmp.py's status.
+vdg_ram_compare() {
+	local _
+	for _ in $(seq 1 60); do
+		case "$(vdg_hmp "$2" "info status")" in *inmigrate*) sleep 0.5 ;; *) break ;; esac
+	done
+	python3 "$VDG_DIR/vd_memcmp.py" "$1" "$3" >"$VDG_TMP/memcmp.log" 2>&1
+}
+
 # Send one HMP command to a guest's monitor (needs python3; no socat here).
 vdg_hmp() {
 	local name=$1 cmd=$2

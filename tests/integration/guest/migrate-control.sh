@@ -40,17 +40,11 @@ vdg_build
 vdg_accel
 VDG_ID=$(($$ % 100000))
 VDG_NET=10.214.$(($$ % 200 + 20))
-br=vdg${VDG_ID}br
-ip link add name "$br" type bridge
-VDG_CLEANUP_HOOKS+=("ip link del $br 2>/dev/null")
-ip link set dev "$br" type bridge stp_state 0 forward_delay 0
 for t in a b; do
 	ip tuntap add dev "vdg${VDG_ID}$t" mode tap
 	VDG_CLEANUP_HOOKS+=("ip link del vdg${VDG_ID}$t 2>/dev/null")
-	ip link set dev "vdg${VDG_ID}$t" master "$br" up
 done
-ip addr add "$VDG_NET.1/24" dev "$br"
-ip link set dev "$br" up
+vdg_bridge "vdg${VDG_ID}br" "$VDG_NET.1/24" "vdg${VDG_ID}a" "vdg${VDG_ID}b"
 
 vdg_peer 1000000 300
 
@@ -70,10 +64,7 @@ vdg_qemu dst "$app" $(nic b) -incoming "unix:$VDG_TMP/mig.sock" -S
 pd=$VDG_PID
 vdg_wait_line "$slog" '^VDTEST PING 3 ok' 150 "$ps" >/dev/null || vdg_fail "no traffic"
 vdg_migrate src "$VDG_TMP/mig.sock" 90 || vdg_fail "migration failed"
-for _ in $(seq 1 60); do
-	case "$(vdg_hmp dst "info status")" in *inmigrate*) sleep 0.5 ;; *) break ;; esac
-done
 rc=0
-python3 "$VDG_DIR/vd_memcmp.py" "$ps" "$pd" >"$VDG_TMP/memcmp.log" 2>&1 || rc=$?
+vdg_ram_compare "$ps" dst "$pd" || rc=$?
 cat "$VDG_TMP/memcmp.log" >&2
 exit $rc
