@@ -217,6 +217,7 @@ vhu_mmap_file(struct vhu_dev *dev, int fd, uint64_t offset, uint64_t size, const
 	void *p;
 	int rc;
 
+	*range = -1;
 	(void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
 	if (fstat(fd, st) < 0)
 		return -errno;
