@@ -109,11 +109,6 @@ step "scan-build" scan && check_pass=$((check_pass + 1))
 if [ "${SKIP_INTEGRATION:-0}" != 1 ]; then
 	step "integration" meson test -C build --suite integration --logbase testlog-integration \
 		--print-errorlogs --num-processes 1
-	# The attacks again on the sanitizer build: a leak or memory error that
-	# hostile input causes without crashing the release build fails here.
-	step "integration (asan)" meson test -C build-asan --suite integration \
-		--logbase testlog-integration-asan --print-errorlogs --num-processes 1 \
-		hostile_frontend virtio_user_hostile
 fi
 
 files=$(git ls-files '*.c' '*.h')
